@@ -1,0 +1,17 @@
+# Warning flags for the project's own targets (tests, examples, benchmarks); never exported.
+function(codelength_set_warnings target as_errors)
+  if(MSVC)
+    target_compile_options(${target} INTERFACE /W4 /permissive-)
+    if(as_errors)
+      target_compile_options(${target} INTERFACE /WX)
+    endif()
+  else()
+    target_compile_options(${target} INTERFACE
+      -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+      -Wold-style-cast -Wnon-virtual-dtor -Woverloaded-virtual -Wnull-dereference
+      -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+    if(as_errors)
+      target_compile_options(${target} INTERFACE -Werror)
+    endif()
+  endif()
+endfunction()
