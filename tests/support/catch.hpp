@@ -6,3 +6,10 @@
 #else
 #include <catch2/catch.hpp>
 #endif
+
+#if !__has_include(<catch2/catch_all.hpp>)
+namespace Catch {
+// Catch2 v3 spells it Catch::Approx; v2 keeps it in Catch::Detail.
+using Detail::Approx;
+} // namespace Catch
+#endif

@@ -1,0 +1,7 @@
+// Umbrella of core/: errors, units, 16-bit float storage, matrix views, model concepts.
+#pragma once
+
+#include "codelength/core/error.hpp"
+#include "codelength/core/half_types.hpp"
+#include "codelength/core/matrix_view.hpp"
+#include "codelength/core/units.hpp"

@@ -1,0 +1,5 @@
+// Umbrella of numerics/: the fused row-statistics kernel.
+#pragma once
+
+#include "codelength/numerics/row_kernel.hpp"
+#include "codelength/numerics/row_statistics.hpp"

@@ -1,0 +1,47 @@
+// One pass over a row of logits: log-sum-exp, the target's log-probability and rank, the
+// row's entropy and the variance of log p under p (METRICS.md, "Logits to log-probabilities").
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "codelength/core/error.hpp"
+#include "codelength/core/matrix_view.hpp"
+#include "codelength/core/units.hpp"
+
+namespace codelength {
+
+// Everything the row kernel yields for one row z of logits and one target t.
+// Log-probabilities are accepted as logits too: the kernel renormalizes them.
+struct row_statistics {
+    std::int64_t target = -1;                  // t; < 0 means the row was not scored (ignore_index)
+    double max_logit = 0.0;                    // m = max_i z_i
+    double log_sum_exp_nats = 0.0;             // ln sum_i exp(z_i)
+    double target_log_probability_nats = 0.0;  // ln p_t = z_t - logsumexp(z); -inf when p_t = 0
+    double entropy_nats = 0.0;                 // H = -sum_i p_i ln p_i
+    double log_probability_variance_nats2 = 0.0; // Var_p[ln p] = sum_i p_i (ln p_i + H)^2
+    std::int64_t target_rank = -1;             // #{i : z_i > z_t} + #{i < t : z_i == z_t}; 0 = argmax
+
+    // Whether the row was scored (its target was not ignored).
+    [[nodiscard]] bool is_scored() const noexcept { return target >= 0; }
+    // Surprisal -log2 p_t in bits; +inf when the target has probability 0.
+    [[nodiscard]] double target_surprisal_bits() const noexcept {
+        return -target_log_probability_nats * bits_per_nat;
+    }
+    // E_p[ln p] = -H (Min-K%++'s mu).
+    [[nodiscard]] double log_probability_mean_nats() const noexcept { return -entropy_nats; }
+    // Whether p_t = 0 (the target's logit is -inf): infinite code length, flagged, not NaN.
+    [[nodiscard]] bool target_is_impossible() const noexcept {
+        return target >= 0 && std::isinf(target_log_probability_nats);
+    }
+};
+
+// Which implementation of the row kernel to run.
+enum class kernel_choice {
+    automatic, // the vectorized kernel when the library was built with xsimd, else scalar
+    scalar,    // portable reference loop (double accumulation)
+    simd,      // xsimd kernel; equals `automatic` when xsimd is available
+};
+
+} // namespace codelength
