@@ -1,9 +1,282 @@
-// The vectorized row kernel (xsimd). Work in progress: forwards to the scalar kernel.
+// The vectorized row kernel (xsimd): the same chunked one-pass algorithm as the scalar
+// kernel, with exp evaluated in SIMD lanes and every partial sum reduced into double.
 #pragma once
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
+
+#include "codelength/core/half_types.hpp"
+#include "codelength/core/matrix_view.hpp"
+#include "codelength/numerics/half_convert.hpp"
 #include "codelength/numerics/row_kernel_scalar.hpp"
+#include "codelength/numerics/row_statistics.hpp"
+#include "codelength/numerics/simd_exp.hpp"
+
+// GCC 12 reports AVX-512 intrinsics' deliberately undefined registers as maybe-uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace codelength::detail {
+
+// Elements per chunk: the max pass and the exp pass both read the chunk from L1.
+// Float lanes sum at most chunk / lanes / 2 terms before the sums move into double.
+template <class Float>
+inline constexpr std::int64_t simd_chunk_elements = std::is_same_v<Float, float> ? 2048 : 1024;
+
+// Sums in double of one chunk's lanes.
+struct chunk_moments {
+    double sum = 0.0;
+    double sum_d = 0.0;
+    double sum_d_squared = 0.0;
+};
+
+template <class Batch>
+double lanes_sum_in_double(const Batch& batch) noexcept {
+    alignas(64) std::array<typename Batch::value_type, Batch::size> lanes{};
+    batch.store_aligned(lanes.data());
+    double total = 0.0;
+    for (const auto lane : lanes) {
+        total += static_cast<double>(lane);
+    }
+    return total;
+}
+
+template <class Batch>
+typename Batch::value_type lanes_max(const Batch& batch) noexcept {
+    alignas(64) std::array<typename Batch::value_type, Batch::size> lanes{};
+    batch.store_aligned(lanes.data());
+    auto result = lanes[0];
+    for (const auto lane : lanes) {
+        result = lane > result ? lane : result;
+    }
+    return result;
+}
+
+// Asks for the two cache lines at address (a hint: no effect on results, never faults).
+inline void prefetch_cache_lines(const char* address) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(address);
+    __builtin_prefetch(address + 64);
+#else
+    (void)address;
+#endif
+}
+
+// Number of true lanes of a comparison, through the mask register where the ISA has one.
+template <class Float, class Arch>
+std::int64_t count_true(const xsimd::batch_bool<Float, Arch>& mask) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+        return std::popcount(static_cast<unsigned>(mask.data));
+    }
+#endif
+#if defined(__AVX__)
+    if constexpr (std::is_base_of_v<xsimd::avx, Arch>) {
+        if constexpr (std::is_same_v<Float, float>) {
+            return std::popcount(static_cast<unsigned>(_mm256_movemask_ps(mask.data)));
+        } else {
+            return std::popcount(static_cast<unsigned>(_mm256_movemask_pd(mask.data)));
+        }
+    }
+#endif
+#if defined(__SSE2__)
+    if constexpr (std::is_base_of_v<xsimd::sse2, Arch>) {
+        if constexpr (std::is_same_v<Float, float>) {
+            return std::popcount(static_cast<unsigned>(_mm_movemask_ps(mask.data)));
+        } else {
+            return std::popcount(static_cast<unsigned>(_mm_movemask_pd(mask.data)));
+        }
+    }
+#endif
+    using batch = xsimd::batch<Float, Arch>;
+    return static_cast<std::int64_t>(lanes_sum_in_double(xsimd::select(mask, batch(Float(1)), batch(Float(0)))));
+}
+
+// Pass 1 over a contiguous chunk: its maximum and, when scored, how many entries rank above
+// the target: z > zt anywhere, or z == zt before the target's column `split` (ties go to the
+// first index, as argmax does). NaN is caught in pass 2, +inf by the maximum.
+template <class Float>
+struct chunk_scan {
+    Float max = -std::numeric_limits<Float>::infinity();
+    std::int64_t rank_count = 0;
+};
+
+template <class Float>
+chunk_scan<Float> scan_chunk(const Float* z, std::int64_t n, bool scored, Float target_logit,
+                             std::int64_t split) noexcept {
+    using batch = xsimd::batch<Float>;
+    constexpr auto lanes = static_cast<std::int64_t>(batch::size);
+    chunk_scan<Float> result;
+    batch vmax(-std::numeric_limits<Float>::infinity());
+    std::int64_t i = 0;
+    const std::int64_t vector_end = n - n % lanes;
+    if (scored) {
+        const batch zt(target_logit);
+        // Whole vectors before the target count ties; the vector holding it goes to the scalar
+        // loop below; whole vectors after it count strict wins only.
+        const std::int64_t ties_end = std::clamp<std::int64_t>(split - split % lanes, 0, vector_end);
+        for (; i < ties_end; i += lanes) {
+            const auto v = batch::load_unaligned(z + i);
+            vmax = xsimd::max(vmax, v);
+            result.rank_count += count_true(v >= zt);
+        }
+        std::int64_t strict_begin = i;
+        if (split >= 0 && split < vector_end && i == ties_end && ties_end == split - split % lanes) {
+            strict_begin = ties_end + lanes;
+            for (std::int64_t j = ties_end; j < strict_begin; ++j) {
+                const Float v = z[j];
+                result.max = v > result.max ? v : result.max;
+                result.rank_count += (v > target_logit || (v == target_logit && j < split)) ? 1 : 0;
+            }
+        }
+        for (i = strict_begin; i < vector_end; i += lanes) {
+            const auto v = batch::load_unaligned(z + i);
+            vmax = xsimd::max(vmax, v);
+            result.rank_count += count_true(v > zt);
+        }
+    } else {
+        for (; i < vector_end; i += lanes) {
+            vmax = xsimd::max(vmax, batch::load_unaligned(z + i));
+        }
+    }
+    const Float vector_max = lanes_max(vmax);
+    result.max = vector_max > result.max ? vector_max : result.max;
+    for (; i < n; ++i) {
+        const Float v = z[i];
+        result.max = v > result.max ? v : result.max;
+        if (scored) {
+            result.rank_count += (v > target_logit || (v == target_logit && i < split)) ? 1 : 0;
+        }
+    }
+    return result;
+}
+
+// Pass 2 over a contiguous chunk: sums of e = exp(d), e d and e d^2 with d = z - max_logit <= 0.
+// A NaN logit makes the sums NaN (the caller then finds its column).
+// `upcoming`/`upcoming_bytes` name the memory the next chunk will read: pass 2 is compute
+// bound, so it prefetches that memory one cache line per vector instead of leaving the
+// next pass 1 to wait for DRAM.
+template <class Float>
+chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit, const char* upcoming = nullptr,
+                               std::int64_t upcoming_bytes = 0) noexcept {
+    using batch = xsimd::batch<Float>;
+    constexpr auto lanes = static_cast<std::int64_t>(batch::size);
+    const batch m(max_logit);
+    const batch floor_d(simd_exp_floor<Float>);
+    // Two independent sets of accumulators keep the adds' latency off the critical path.
+    batch s0(Float(0)), s1(Float(0)), t0(Float(0)), t1(Float(0)), q0(Float(0)), q1(Float(0));
+    // d is clamped at floor_d, where exp(d) < 5e-38 (float) or 1e-304 (double) against the
+    // maximum's exp(0) = 1, so -inf logits add nothing measurable and never make -inf * 0.
+    // max(floor, NaN) is NaN on every ISA (x86 returns the second operand, NEON propagates),
+    // so a NaN logit reaches e d and poisons the sums.
+    auto accumulate = [&](const batch& v, batch& s, batch& t, batch& q) {
+        const batch d = v - m;
+        const batch dc = xsimd::max(floor_d, d);
+        const batch e = simd_exp_nonpositive(dc);
+        const batch ed = e * dc;
+        s += e;
+        t += ed;
+        q = xsimd::fma(ed, dc, q);
+    };
+    std::int64_t i = 0;
+    std::int64_t prefetched_bytes = 0;
+    for (; i + 2 * lanes <= n; i += 2 * lanes) {
+        if (prefetched_bytes < upcoming_bytes) {
+            prefetch_cache_lines(upcoming + prefetched_bytes);
+            prefetched_bytes += 128;
+        }
+        accumulate(batch::load_unaligned(z + i), s0, t0, q0);
+        accumulate(batch::load_unaligned(z + i + lanes), s1, t1, q1);
+    }
+    if (i + lanes <= n) {
+        accumulate(batch::load_unaligned(z + i), s0, t0, q0);
+        i += lanes;
+    }
+    chunk_moments result{lanes_sum_in_double(s0 + s1), lanes_sum_in_double(t0 + t1),
+                         lanes_sum_in_double(q0 + q1)};
+    for (; i < n; ++i) { // the tail, with the scalar kernel's double arithmetic
+        const double d = std::max(static_cast<double>(z[i]) - static_cast<double>(max_logit),
+                                  static_cast<double>(simd_exp_floor<Float>));
+        const double e = std::isnan(static_cast<double>(z[i])) ? static_cast<double>(z[i]) : std::exp(d);
+        result.sum += e;
+        result.sum_d += e * d;
+        result.sum_d_squared += e * d * d;
+    }
+    return result;
+}
+
+// Copies (and widens) a strided or 16-bit chunk into a contiguous buffer of arithmetic type.
+template <class Element, class Float>
+const Float* contiguous_chunk(strided_row<Element> row, std::int64_t begin, std::int64_t n, Float* buffer) noexcept {
+    if constexpr (std::is_same_v<Element, Float>) {
+        if (row.stride == 1) {
+            return row.data + begin;
+        }
+    }
+    if constexpr (std::is_same_v<Element, bfloat16> || std::is_same_v<Element, float16>) {
+        if (row.stride == 1) {
+            widen_16bit(row.data + begin, n, buffer);
+            return buffer;
+        }
+    }
+    for (std::int64_t i = 0; i < n; ++i) {
+        buffer[i] = widen(row[begin + i]);
+    }
+    return buffer;
+}
+
+// Vectorized kernel: float arithmetic for float and 16-bit inputs, double for double inputs.
 template <class Element>
 row_statistics row_statistics_simd(strided_row<Element> row, std::int64_t target, std::int64_t row_index) {
-    return row_statistics_scalar(row, target, row_index);
+    using Float = decltype(widen(Element{}));
+    constexpr std::int64_t chunk = simd_chunk_elements<Float>;
+    const bool scored = check_target(target, row.size, row_index);
+    const Float target_logit = scored ? widen(row[target]) : Float(0);
+    alignas(64) std::array<Float, static_cast<std::size_t>(chunk)> buffer;
+    softmax_moments moments;
+    std::int64_t rank = 0;
+    for (std::int64_t begin = 0; begin < row.size; begin += chunk) {
+        const std::int64_t n = std::min(chunk, row.size - begin);
+        const Float* z = contiguous_chunk(row, begin, n, buffer.data());
+        const auto scan = scan_chunk(z, n, scored, target_logit, target - begin);
+        rank += scan.rank_count;
+        const bool all_minus_infinity = scan.max == -std::numeric_limits<Float>::infinity();
+        if (!all_minus_infinity && scan.max < std::numeric_limits<Float>::infinity()) {
+            moments.raise_max(static_cast<double>(scan.max));
+            // max_logit is the largest element seen so far, so it is exactly representable in Float.
+            const std::int64_t next = begin + n;
+            const auto upcoming_bytes = row.stride == 1 ? std::min(chunk, row.size - next) * std::int64_t{sizeof(Element)} : 0;
+            const auto part = moments_of_chunk(z, n, static_cast<Float>(moments.max_logit),
+                                               reinterpret_cast<const char*>(row.data + next), upcoming_bytes);
+            if (std::isfinite(part.sum) && std::isfinite(part.sum_d) && std::isfinite(part.sum_d_squared)) {
+                moments.add(part.sum, part.sum_d, part.sum_d_squared);
+                continue;
+            }
+        } else if (all_minus_infinity && std::none_of(z, z + n, [](Float v) { return std::isnan(v); })) {
+            continue; // a chunk of -inf adds exp(-inf) = 0 (a NaN may hide behind that maximum)
+        }
+        for (std::int64_t i = 0; i < n; ++i) { // +inf or NaN somewhere: name the column
+            if (!(z[i] < std::numeric_limits<Float>::infinity())) {
+                throw_bad_logit(row_index, begin + i, static_cast<double>(z[i]));
+            }
+        }
+    }
+    return finish_row_statistics(moments, scored ? target : -1, static_cast<double>(target_logit), rank,
+                                 row_index);
 }
+
 } // namespace codelength::detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -1,0 +1,117 @@
+// Throughput of the fused row kernel on a 256 MiB buffer of logits (out of cache), next to
+// a plain memory-read loop and a naive scalar two-pass std::exp loop over the same buffer,
+// so the ratios come from one run. Bytes/s counts logits consumed.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "codelength/codelength.hpp"
+
+namespace {
+
+constexpr std::size_t buffer_bytes = std::size_t{256} << 20U;
+
+// 64-byte aligned, as the data of a memory-mapped .npy file is.
+template <class Element>
+using aligned_vector = std::vector<Element, xsimd::aligned_allocator<Element, 64>>;
+
+template <class Element>
+const aligned_vector<Element>& logits_buffer() {
+    static const aligned_vector<Element> buffer = [] {
+        aligned_vector<Element> values(buffer_bytes / sizeof(Element));
+        std::mt19937 generator(42);
+        std::normal_distribution<float> normal(0.0F, 3.0F);
+        for (auto& v : values) {
+            if constexpr (std::is_same_v<Element, float>) {
+                v = normal(generator);
+            } else {
+                v = Element::from_float(normal(generator));
+            }
+        }
+        return values;
+    }();
+    return buffer;
+}
+
+template <class Element>
+void run_kernel(benchmark::State& state, codelength::kernel_choice kernel) {
+    const auto& buffer = logits_buffer<Element>();
+    const auto vocabulary = static_cast<std::int64_t>(state.range(0));
+    const auto rows = static_cast<std::int64_t>(buffer.size()) / vocabulary;
+    const auto view = codelength::matrix_view<Element>::row_major(buffer.data(), rows, vocabulary);
+    for (auto _ : state) {
+        double total_bits = 0.0;
+        for (std::int64_t r = 0; r < rows; ++r) {
+            const auto s = codelength::compute_row_statistics(view.row(r), (r * 7919) % vocabulary, r, kernel);
+            total_bits += s.target_surprisal_bits() + s.entropy_nats;
+        }
+        benchmark::DoNotOptimize(total_bits);
+    }
+    state.SetBytesProcessed(state.iterations() * rows * vocabulary * static_cast<std::int64_t>(sizeof(Element)));
+    state.SetItemsProcessed(state.iterations() * rows * vocabulary);
+}
+
+void bm_row_kernel_f32(benchmark::State& state) { run_kernel<float>(state, codelength::kernel_choice::automatic); }
+void bm_row_kernel_bf16(benchmark::State& state) {
+    run_kernel<codelength::bfloat16>(state, codelength::kernel_choice::automatic);
+}
+void bm_row_kernel_f32_scalar_fallback(benchmark::State& state) {
+    run_kernel<float>(state, codelength::kernel_choice::scalar);
+}
+
+// What a straightforward implementation does: max pass, then sum of std::exp per row.
+void bm_naive_two_pass_f32(benchmark::State& state) {
+    const auto& buffer = logits_buffer<float>();
+    const auto vocabulary = static_cast<std::size_t>(state.range(0));
+    const std::size_t rows = buffer.size() / vocabulary;
+    for (auto _ : state) {
+        double total_nats = 0.0;
+        for (std::size_t r = 0; r < rows; ++r) {
+            const float* z = buffer.data() + r * vocabulary;
+            float m = z[0];
+            for (std::size_t i = 1; i < vocabulary; ++i) {
+                m = std::max(m, z[i]);
+            }
+            float sum = 0.0F;
+            for (std::size_t i = 0; i < vocabulary; ++i) {
+                sum += std::exp(z[i] - m);
+            }
+            total_nats += static_cast<double>(m + std::log(sum) - z[(r * 7919) % vocabulary]);
+        }
+        benchmark::DoNotOptimize(total_nats);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * rows * vocabulary * sizeof(float)));
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows * vocabulary));
+}
+
+// The memory-read ceiling: a vectorized max over the same buffer.
+void bm_memory_read(benchmark::State& state) {
+    using batch = xsimd::batch<float>;
+    const auto& buffer = logits_buffer<float>();
+    const std::size_t n = buffer.size() - buffer.size() % (4 * batch::size);
+    for (auto _ : state) {
+        batch a(0.0F), b(0.0F), c(0.0F), d(0.0F);
+        for (std::size_t i = 0; i < n; i += 4 * batch::size) {
+            a = xsimd::max(a, batch::load_unaligned(buffer.data() + i));
+            b = xsimd::max(b, batch::load_unaligned(buffer.data() + i + batch::size));
+            c = xsimd::max(c, batch::load_unaligned(buffer.data() + i + 2 * batch::size));
+            d = xsimd::max(d, batch::load_unaligned(buffer.data() + i + 3 * batch::size));
+        }
+        benchmark::DoNotOptimize(xsimd::max(xsimd::max(a, b), xsimd::max(c, d)));
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float)));
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+} // namespace
+
+BENCHMARK(bm_memory_read)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bm_row_kernel_f32)->Arg(256)->Arg(32000)->Arg(151936)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bm_row_kernel_bf16)->Arg(256)->Arg(32000)->Arg(151936)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bm_row_kernel_f32_scalar_fallback)->Arg(32000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bm_naive_two_pass_f32)->Arg(256)->Arg(32000)->Arg(151936)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK_MAIN();
