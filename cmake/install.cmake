@@ -1,0 +1,59 @@
+# Install rules and the CMake package (included from the root CMakeLists.txt when CODELENGTH_INSTALL).
+# Layout under the prefix:
+#   include/codelength/...                     the headers (FILE_SET HEADERS of the target)
+#   share/cmake/codelength/                    codelengthConfig.cmake, ...ConfigVersion.cmake, ...Targets.cmake,
+#                                              xsimd_xtl_workaround.cmake (with xsimd only)
+#   share/doc/codelength/LICENSE               (not DOCDIR: that is named after the top-level project)
+# Header-only, so the package goes to the architecture-independent datadir and the version file
+# is ARCH_INDEPENDENT (a 32-bit consumer may use a package installed by a 64-bit build).
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(CODELENGTH_INSTALL_CMAKEDIR "${CMAKE_INSTALL_DATADIR}/cmake/codelength"
+    CACHE STRING "Where to install codelengthConfig.cmake, relative to the prefix")
+mark_as_advanced(CODELENGTH_INSTALL_CMAKEDIR)
+
+# The exported target carries only what a consumer needs: the include directory of the file
+# set, cxx_std_20 and, if enabled, xsimd + CODELENGTH_USE_XSIMD=1. The warnings/-march target
+# codelength_project_options is deliberately not linked to it and never installed.
+install(TARGETS codelength
+  EXPORT codelengthTargets
+  FILE_SET HEADERS DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" COMPONENT codelength_development)
+
+install(EXPORT codelengthTargets
+  NAMESPACE codelength::
+  DESTINATION "${CODELENGTH_INSTALL_CMAKEDIR}"
+  COMPONENT codelength_development)
+
+# The config file needs to know which optional dependencies the exported target links.
+set(CODELENGTH_PACKAGE_WITH_XSIMD ${CODELENGTH_WITH_XSIMD})
+configure_package_config_file(
+  "${CMAKE_CURRENT_LIST_DIR}/codelengthConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/codelengthConfig.cmake"
+  INSTALL_DESTINATION "${CODELENGTH_INSTALL_CMAKEDIR}"
+  NO_SET_AND_CHECK_MACRO
+  NO_CHECK_REQUIRED_COMPONENTS_MACRO)
+
+# 0.x releases: SameMajorVersion means any 0.y satisfies a request for 0.x with y >= x.
+write_basic_package_version_file(
+  "${PROJECT_BINARY_DIR}/codelengthConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}"
+  COMPATIBILITY SameMajorVersion
+  ARCH_INDEPENDENT)
+
+install(FILES
+    "${PROJECT_BINARY_DIR}/codelengthConfig.cmake"
+    "${PROJECT_BINARY_DIR}/codelengthConfigVersion.cmake"
+  DESTINATION "${CODELENGTH_INSTALL_CMAKEDIR}"
+  COMPONENT codelength_development)
+if(CODELENGTH_WITH_XSIMD)
+  install(FILES "${CMAKE_CURRENT_LIST_DIR}/xsimd_xtl_workaround.cmake"
+    DESTINATION "${CODELENGTH_INSTALL_CMAKEDIR}"
+    COMPONENT codelength_development)
+endif()
+
+if(EXISTS "${PROJECT_SOURCE_DIR}/LICENSE")
+  install(FILES "${PROJECT_SOURCE_DIR}/LICENSE"
+    DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/codelength"
+    COMPONENT codelength_development)
+endif()

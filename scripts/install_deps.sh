@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building, testing, benchmarking and the demo need,
+# only those that are missing (apt-get update runs once, and only if something is missing).
+# Set CODELENGTH_SKIP_DEPS=1 to skip this step (e.g. on a non-Debian system with its own setup).
+set -euo pipefail
+
+packages=(
+    cmake g++ make ninja-build                 # toolchain
+    libxsimd-dev xtl-dev libxtensor-dev        # SIMD kernels, xtensor adapter
+    libeigen3-dev                              # Eigen adapter
+    catch2 libbenchmark-dev                    # tests, benchmarks
+    python3-numpy                              # demo data, .npy fixtures (/usr/bin/python3)
+    clang-format                               # Debian 12: clang-format 14 (scripts/check_format.sh)
+    zlib1g-dev liblzma-dev libzstd-dev libbrotli-dev # compressor baselines
+)
+
+if [[ "${CODELENGTH_SKIP_DEPS:-0}" == 1 ]]; then
+    exit 0
+fi
+if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+    echo "install_deps.sh: no dpkg/apt-get; install these yourself: ${packages[*]}" >&2
+    exit 0
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg -s "$package" 2>/dev/null | grep -q '^Status: install ok installed'; then
+        missing+=("$package")
+    fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+sudo=()
+if [[ "$(id -u)" -ne 0 ]]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+        echo "install_deps.sh: missing packages (${missing[*]}) and not root, no sudo" >&2
+        exit 1
+    fi
+    sudo=(sudo)
+fi
+echo "install_deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
