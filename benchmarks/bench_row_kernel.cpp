@@ -45,16 +45,20 @@ void run_kernel(benchmark::State& state, codelength::kernel_choice kernel) {
     for (auto _ : state) {
         double total_bits = 0.0;
         for (std::int64_t r = 0; r < rows; ++r) {
-            const auto s = codelength::compute_row_statistics(view.row(r), (r * 7919) % vocabulary, r, kernel);
+            const auto s =
+                codelength::compute_row_statistics(view.row(r), (r * 7919) % vocabulary, r, kernel);
             total_bits += s.target_surprisal_bits() + s.entropy_nats;
         }
         benchmark::DoNotOptimize(total_bits);
     }
-    state.SetBytesProcessed(state.iterations() * rows * vocabulary * static_cast<std::int64_t>(sizeof(Element)));
+    state.SetBytesProcessed(state.iterations() * rows * vocabulary *
+                            static_cast<std::int64_t>(sizeof(Element)));
     state.SetItemsProcessed(state.iterations() * rows * vocabulary);
 }
 
-void bm_row_kernel_f32(benchmark::State& state) { run_kernel<float>(state, codelength::kernel_choice::automatic); }
+void bm_row_kernel_f32(benchmark::State& state) {
+    run_kernel<float>(state, codelength::kernel_choice::automatic);
+}
 void bm_row_kernel_bf16(benchmark::State& state) {
     run_kernel<codelength::bfloat16>(state, codelength::kernel_choice::automatic);
 }
@@ -83,8 +87,9 @@ void bm_naive_two_pass_f32(benchmark::State& state) {
         }
         benchmark::DoNotOptimize(total_nats);
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * rows * vocabulary * sizeof(float)));
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows * vocabulary));
+    const auto elements = static_cast<std::int64_t>(rows * vocabulary);
+    state.SetBytesProcessed(state.iterations() * elements * std::int64_t{sizeof(float)});
+    state.SetItemsProcessed(state.iterations() * elements);
 }
 
 // The memory-read ceiling: a vectorized max over the same buffer.
@@ -102,16 +107,26 @@ void bm_memory_read(benchmark::State& state) {
         }
         benchmark::DoNotOptimize(xsimd::max(xsimd::max(a, b), xsimd::max(c, d)));
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float)));
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(n * sizeof(float)));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
 }
 
 } // namespace
 
 BENCHMARK(bm_memory_read)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(bm_row_kernel_f32)->Arg(256)->Arg(32000)->Arg(151936)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(bm_row_kernel_bf16)->Arg(256)->Arg(32000)->Arg(151936)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bm_row_kernel_bf16)
+    ->Arg(256)
+    ->Arg(32000)
+    ->Arg(151936)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(bm_row_kernel_f32_scalar_fallback)->Arg(32000)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(bm_naive_two_pass_f32)->Arg(256)->Arg(32000)->Arg(151936)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bm_naive_two_pass_f32)
+    ->Arg(256)
+    ->Arg(32000)
+    ->Arg(151936)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

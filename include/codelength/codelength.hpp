@@ -2,6 +2,9 @@
 // adapters are included separately from codelength/adapters/).
 #pragma once
 
-#include "codelength/version.hpp"
 #include "codelength/core/core.hpp"
+#include "codelength/io/io.hpp"
+#include "codelength/metrics/metrics.hpp"
+#include "codelength/models/models.hpp"
 #include "codelength/numerics/numerics.hpp"
+#include "codelength/version.hpp"

@@ -4,4 +4,5 @@
 #include "codelength/core/error.hpp"
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
+#include "codelength/core/model_concepts.hpp"
 #include "codelength/core/units.hpp"

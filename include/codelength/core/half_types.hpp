@@ -62,7 +62,7 @@ struct float16 {
         if (magnitude >= 0x477ff000U) { // rounds to >= 65520: infinity
             return float16{static_cast<std::uint16_t>(sign | 0x7c00U)};
         }
-        if (magnitude < 0x38800000U) { // below 2^-14: subnormal or zero
+        if (magnitude < 0x38800000U) {     // below 2^-14: subnormal or zero
             if (magnitude < 0x33000000U) { // below 2^-25: rounds to zero
                 return float16{sign};
             }
@@ -86,9 +86,17 @@ struct float16 {
 static_assert(sizeof(bfloat16) == 2 && sizeof(float16) == 2);
 
 // Widens any supported element type to the type arithmetic is done in.
-[[nodiscard]] constexpr float widen(bfloat16 value) noexcept { return value.to_float(); }
-[[nodiscard]] constexpr float widen(float16 value) noexcept { return value.to_float(); }
-[[nodiscard]] constexpr float widen(float value) noexcept { return value; }
-[[nodiscard]] constexpr double widen(double value) noexcept { return value; }
+[[nodiscard]] constexpr float widen(bfloat16 value) noexcept {
+    return value.to_float();
+}
+[[nodiscard]] constexpr float widen(float16 value) noexcept {
+    return value.to_float();
+}
+[[nodiscard]] constexpr float widen(float value) noexcept {
+    return value;
+}
+[[nodiscard]] constexpr double widen(double value) noexcept {
+    return value;
+}
 
 } // namespace codelength

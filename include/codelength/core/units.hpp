@@ -17,7 +17,10 @@ struct nats;
 struct bits {
     double value = 0.0;
     [[nodiscard]] constexpr nats to_nats() const noexcept;
-    constexpr bits& operator+=(bits other) noexcept { value += other.value; return *this; }
+    constexpr bits& operator+=(bits other) noexcept {
+        value += other.value;
+        return *this;
+    }
     friend constexpr bits operator+(bits a, bits b) noexcept { return bits{a.value + b.value}; }
     friend constexpr bits operator-(bits a, bits b) noexcept { return bits{a.value - b.value}; }
     friend constexpr auto operator<=>(bits, bits) = default;
@@ -27,12 +30,17 @@ struct bits {
 struct nats {
     double value = 0.0;
     [[nodiscard]] constexpr bits to_bits() const noexcept { return bits{value * bits_per_nat}; }
-    constexpr nats& operator+=(nats other) noexcept { value += other.value; return *this; }
+    constexpr nats& operator+=(nats other) noexcept {
+        value += other.value;
+        return *this;
+    }
     friend constexpr nats operator+(nats a, nats b) noexcept { return nats{a.value + b.value}; }
     friend constexpr nats operator-(nats a, nats b) noexcept { return nats{a.value - b.value}; }
     friend constexpr auto operator<=>(nats, nats) = default;
 };
 
-constexpr nats bits::to_nats() const noexcept { return nats{value * nats_per_bit}; }
+constexpr nats bits::to_nats() const noexcept {
+    return nats{value * nats_per_bit};
+}
 
 } // namespace codelength

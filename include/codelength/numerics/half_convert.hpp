@@ -12,6 +12,13 @@
 
 #include "codelength/core/half_types.hpp"
 
+// GCC 12 reports AVX-512 intrinsics' deliberately undefined registers as uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace codelength::detail {
 
 // out[i] = float(in[i]) for i < n; bfloat16 words become the high half of a float.
@@ -55,3 +62,7 @@ inline void widen_16bit(const float16* in, std::int64_t n, float* out) noexcept 
 }
 
 } // namespace codelength::detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -51,7 +51,7 @@ template <class Element>
 
 // How evaluate_rows runs.
 struct row_evaluation_options {
-    unsigned threads = 1;                          // 0 = std::thread::hardware_concurrency()
+    unsigned threads = 1; // 0 = std::thread::hardware_concurrency()
     kernel_choice kernel = kernel_choice::automatic;
 };
 
@@ -77,7 +77,8 @@ void evaluate_rows(matrix_view<Element> logits, std::span<const std::int64_t> ta
                       : compute_row_statistics(logits.row(r), t, first_row_index + r, options.kernel);
         }
     };
-    unsigned threads = options.threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : options.threads;
+    unsigned threads =
+        options.threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : options.threads;
     threads = static_cast<unsigned>(std::min<std::int64_t>(threads, std::max<std::int64_t>(rows, 1)));
     if (threads <= 1) {
         run(0, rows);

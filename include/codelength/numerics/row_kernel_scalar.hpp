@@ -19,8 +19,8 @@ namespace codelength::detail {
 // maximum m; raising m to m' multiplies every e_i by exp(m - m') and shifts d_i by m - m'.
 struct softmax_moments {
     double max_logit = -std::numeric_limits<double>::infinity();
-    double sum = 0.0;          // S  = sum e_i
-    double sum_d = 0.0;        // T1 = sum e_i d_i
+    double sum = 0.0;           // S  = sum e_i
+    double sum_d = 0.0;         // T1 = sum e_i d_i
     double sum_d_squared = 0.0; // T2 = sum e_i d_i^2
 
     // Moves the reference point to new_max >= max_logit.
@@ -60,8 +60,7 @@ inline bool check_target(std::int64_t target, std::int64_t vocabulary_size, std:
 
 // Turns the moments and the target's logit into the row's statistics.
 inline row_statistics finish_row_statistics(const softmax_moments& moments, std::int64_t target,
-                                            double target_logit, std::int64_t rank,
-                                            std::int64_t row_index) {
+                                            double target_logit, std::int64_t rank, std::int64_t row_index) {
     if (moments.max_logit == -std::numeric_limits<double>::infinity()) {
         throw invalid_row_error(row_index, "every logit is -inf");
     }
@@ -76,16 +75,15 @@ inline row_statistics finish_row_statistics(const softmax_moments& moments, std:
     result.log_probability_variance_nats2 =
         std::max(0.0, moments.sum_d_squared / moments.sum - mean_d * mean_d);
     // z_t - m is exact in double for float/16-bit inputs; -inf - m stays -inf (p_t = 0).
-    result.target_log_probability_nats = target >= 0 ? (target_logit - moments.max_logit) - log_sum
-                                                    : std::numeric_limits<double>::quiet_NaN();
+    result.target_log_probability_nats =
+        target >= 0 ? (target_logit - moments.max_logit) - log_sum : std::numeric_limits<double>::quiet_NaN();
     result.target_rank = target >= 0 ? rank : -1;
     return result;
 }
 
 // Scalar kernel over any element type; chunking keeps the max pass and the exp pass in L1.
 template <class Element>
-row_statistics row_statistics_scalar(strided_row<Element> row, std::int64_t target,
-                                     std::int64_t row_index) {
+row_statistics row_statistics_scalar(strided_row<Element> row, std::int64_t target, std::int64_t row_index) {
     constexpr std::int64_t chunk = 1024;
     const bool scored = check_target(target, row.size, row_index);
     const double target_logit = scored ? static_cast<double>(widen(row[target])) : 0.0;

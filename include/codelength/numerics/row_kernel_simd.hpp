@@ -23,6 +23,7 @@
 // GCC 12 reports AVX-512 intrinsics' deliberately undefined registers as maybe-uninitialized.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
@@ -31,7 +32,7 @@ namespace codelength::detail {
 // Elements per chunk: the max pass and the exp pass both read the chunk from L1.
 // Float lanes sum at most chunk / lanes / 2 terms before the sums move into double.
 template <class Float>
-inline constexpr std::int64_t simd_chunk_elements = std::is_same_v<Float, float> ? 2048 : 1024;
+inline constexpr std::int64_t simd_chunk_elements = std::is_same_v<Float, float> ? 4096 : 1024;
 
 // Sums in double of one chunk's lanes.
 struct chunk_moments {
@@ -99,7 +100,8 @@ std::int64_t count_true(const xsimd::batch_bool<Float, Arch>& mask) noexcept {
     }
 #endif
     using batch = xsimd::batch<Float, Arch>;
-    return static_cast<std::int64_t>(lanes_sum_in_double(xsimd::select(mask, batch(Float(1)), batch(Float(0)))));
+    return static_cast<std::int64_t>(
+        lanes_sum_in_double(xsimd::select(mask, batch(Float(1)), batch(Float(0)))));
 }
 
 // Pass 1 over a contiguous chunk: its maximum and, when scored, how many entries rank above
@@ -108,6 +110,7 @@ std::int64_t count_true(const xsimd::batch_bool<Float, Arch>& mask) noexcept {
 template <class Float>
 struct chunk_scan {
     Float max = -std::numeric_limits<Float>::infinity();
+    Float min = std::numeric_limits<Float>::infinity(); // NaN may be skipped: pass 2 catches it
     std::int64_t rank_count = 0;
 };
 
@@ -118,6 +121,7 @@ chunk_scan<Float> scan_chunk(const Float* z, std::int64_t n, bool scored, Float 
     constexpr auto lanes = static_cast<std::int64_t>(batch::size);
     chunk_scan<Float> result;
     batch vmax(-std::numeric_limits<Float>::infinity());
+    batch vmin(std::numeric_limits<Float>::infinity());
     std::int64_t i = 0;
     const std::int64_t vector_end = n - n % lanes;
     if (scored) {
@@ -128,6 +132,7 @@ chunk_scan<Float> scan_chunk(const Float* z, std::int64_t n, bool scored, Float 
         for (; i < ties_end; i += lanes) {
             const auto v = batch::load_unaligned(z + i);
             vmax = xsimd::max(vmax, v);
+            vmin = xsimd::min(vmin, v);
             result.rank_count += count_true(v >= zt);
         }
         std::int64_t strict_begin = i;
@@ -136,24 +141,31 @@ chunk_scan<Float> scan_chunk(const Float* z, std::int64_t n, bool scored, Float 
             for (std::int64_t j = ties_end; j < strict_begin; ++j) {
                 const Float v = z[j];
                 result.max = v > result.max ? v : result.max;
+                result.min = v < result.min ? v : result.min;
                 result.rank_count += (v > target_logit || (v == target_logit && j < split)) ? 1 : 0;
             }
         }
         for (i = strict_begin; i < vector_end; i += lanes) {
             const auto v = batch::load_unaligned(z + i);
             vmax = xsimd::max(vmax, v);
+            vmin = xsimd::min(vmin, v);
             result.rank_count += count_true(v > zt);
         }
     } else {
         for (; i < vector_end; i += lanes) {
-            vmax = xsimd::max(vmax, batch::load_unaligned(z + i));
+            const auto v = batch::load_unaligned(z + i);
+            vmax = xsimd::max(vmax, v);
+            vmin = xsimd::min(vmin, v);
         }
     }
     const Float vector_max = lanes_max(vmax);
     result.max = vector_max > result.max ? vector_max : result.max;
+    const Float vector_min = -lanes_max(-vmin);
+    result.min = vector_min < result.min ? vector_min : result.min;
     for (; i < n; ++i) {
         const Float v = z[i];
         result.max = v > result.max ? v : result.max;
+        result.min = v < result.min ? v : result.min;
         if (scored) {
             result.rank_count += (v > target_logit || (v == target_logit && i < split)) ? 1 : 0;
         }
@@ -166,9 +178,10 @@ chunk_scan<Float> scan_chunk(const Float* z, std::int64_t n, bool scored, Float 
 // `upcoming`/`upcoming_bytes` name the memory the next chunk will read: pass 2 is compute
 // bound, so it prefetches that memory one cache line per vector instead of leaving the
 // next pass 1 to wait for DRAM.
-template <class Float>
-chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit, const char* upcoming = nullptr,
-                               std::int64_t upcoming_bytes = 0) noexcept {
+// Clamp = false is for chunks whose smallest entry is known to be >= max_logit + floor.
+template <bool Clamp, class Float>
+chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
+                               const char* upcoming = nullptr, std::int64_t upcoming_bytes = 0) noexcept {
     using batch = xsimd::batch<Float>;
     constexpr auto lanes = static_cast<std::int64_t>(batch::size);
     const batch m(max_logit);
@@ -181,8 +194,16 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit, 
     // so a NaN logit reaches e d and poisons the sums.
     auto accumulate = [&](const batch& v, batch& s, batch& t, batch& q) {
         const batch d = v - m;
-        const batch dc = xsimd::max(floor_d, d);
-        const batch e = simd_exp_nonpositive(dc);
+        batch dc = d;
+        if constexpr (Clamp) {
+            dc = xsimd::max(floor_d, d);
+        }
+        batch e = simd_exp_nonpositive(dc);
+        if constexpr (Clamp) {
+            // Entries below the floor (-inf logits among them) contribute exactly 0; a NaN
+            // still poisons t and q through dc.
+            e = xsimd::select(d >= floor_d, e, batch(Float(0)));
+        }
         const batch ed = e * dc;
         s += e;
         t += ed;
@@ -190,11 +211,19 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit, 
     };
     std::int64_t i = 0;
     std::int64_t prefetched_bytes = 0;
-    for (; i + 2 * lanes <= n; i += 2 * lanes) {
+    // Four vectors per step give the out-of-order core four independent exp chains.
+    for (; i + 4 * lanes <= n; i += 4 * lanes) {
         if (prefetched_bytes < upcoming_bytes) {
             prefetch_cache_lines(upcoming + prefetched_bytes);
-            prefetched_bytes += 128;
+            prefetch_cache_lines(upcoming + prefetched_bytes + 128);
+            prefetched_bytes += 256;
         }
+        accumulate(batch::load_unaligned(z + i), s0, t0, q0);
+        accumulate(batch::load_unaligned(z + i + lanes), s1, t1, q1);
+        accumulate(batch::load_unaligned(z + i + 2 * lanes), s0, t0, q0);
+        accumulate(batch::load_unaligned(z + i + 3 * lanes), s1, t1, q1);
+    }
+    for (; i + 2 * lanes <= n; i += 2 * lanes) {
         accumulate(batch::load_unaligned(z + i), s0, t0, q0);
         accumulate(batch::load_unaligned(z + i + lanes), s1, t1, q1);
     }
@@ -217,7 +246,8 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit, 
 
 // Copies (and widens) a strided or 16-bit chunk into a contiguous buffer of arithmetic type.
 template <class Element, class Float>
-const Float* contiguous_chunk(strided_row<Element> row, std::int64_t begin, std::int64_t n, Float* buffer) noexcept {
+const Float* contiguous_chunk(strided_row<Element> row, std::int64_t begin, std::int64_t n,
+                              Float* buffer) noexcept {
     if constexpr (std::is_same_v<Element, Float>) {
         if (row.stride == 1) {
             return row.data + begin;
@@ -254,10 +284,16 @@ row_statistics row_statistics_simd(strided_row<Element> row, std::int64_t target
         if (!all_minus_infinity && scan.max < std::numeric_limits<Float>::infinity()) {
             moments.raise_max(static_cast<double>(scan.max));
             // max_logit is the largest element seen so far, so it is exactly representable in Float.
+            // Past the row's end this prefetches the start of the next row of a C-order matrix;
+            // prefetching is a hint that never faults, so that is harmless anywhere.
             const std::int64_t next = begin + n;
-            const auto upcoming_bytes = row.stride == 1 ? std::min(chunk, row.size - next) * std::int64_t{sizeof(Element)} : 0;
-            const auto part = moments_of_chunk(z, n, static_cast<Float>(moments.max_logit),
-                                               reinterpret_cast<const char*>(row.data + next), upcoming_bytes);
+            const auto upcoming_bytes = row.stride == 1 ? chunk * std::int64_t{sizeof(Element)} : 0;
+            const auto max_logit = static_cast<Float>(moments.max_logit);
+            const auto* upcoming = reinterpret_cast<const char*>(row.data + next);
+            // Without entries below max + floor (the usual case) the clamp is not needed.
+            const auto part = scan.min - max_logit >= simd_exp_floor<Float>
+                                  ? moments_of_chunk<false>(z, n, max_logit, upcoming, upcoming_bytes)
+                                  : moments_of_chunk<true>(z, n, max_logit, upcoming, upcoming_bytes);
             if (std::isfinite(part.sum) && std::isfinite(part.sum_d) && std::isfinite(part.sum_d_squared)) {
                 moments.add(part.sum, part.sum_d, part.sum_d_squared);
                 continue;

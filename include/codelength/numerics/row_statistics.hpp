@@ -15,13 +15,13 @@ namespace codelength {
 // Everything the row kernel yields for one row z of logits and one target t.
 // Log-probabilities are accepted as logits too: the kernel renormalizes them.
 struct row_statistics {
-    std::int64_t target = -1;                  // t; < 0 means the row was not scored (ignore_index)
-    double max_logit = 0.0;                    // m = max_i z_i
-    double log_sum_exp_nats = 0.0;             // ln sum_i exp(z_i)
-    double target_log_probability_nats = 0.0;  // ln p_t = z_t - logsumexp(z); -inf when p_t = 0
-    double entropy_nats = 0.0;                 // H = -sum_i p_i ln p_i
+    std::int64_t target = -1;                    // t; < 0 means the row was not scored (ignore_index)
+    double max_logit = 0.0;                      // m = max_i z_i
+    double log_sum_exp_nats = 0.0;               // ln sum_i exp(z_i)
+    double target_log_probability_nats = 0.0;    // ln p_t = z_t - logsumexp(z); -inf when p_t = 0
+    double entropy_nats = 0.0;                   // H = -sum_i p_i ln p_i
     double log_probability_variance_nats2 = 0.0; // Var_p[ln p] = sum_i p_i (ln p_i + H)^2
-    std::int64_t target_rank = -1;             // #{i : z_i > z_t} + #{i < t : z_i == z_t}; 0 = argmax
+    std::int64_t target_rank = -1;               // #{i : z_i > z_t} + #{i < t : z_i == z_t}; 0 = argmax
 
     // Whether the row was scored (its target was not ignored).
     [[nodiscard]] bool is_scored() const noexcept { return target >= 0; }

@@ -1,0 +1,152 @@
+// A small command-line parser: `--name value`, `--name=value` and `--flag`, each option
+// declared once with its help text; unknown options and missing values are usage errors.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace codelength::cli {
+
+// A mistake in how the command was called (exit status 2, with the usage text).
+class usage_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class arguments {
+public:
+    // Declares an option that takes a value.
+    arguments& option(std::string name, std::string help) {
+        m_declared.push_back({std::move(name), std::move(help), true});
+        return *this;
+    }
+    // Declares a flag (no value).
+    arguments& flag(std::string name, std::string help) {
+        m_declared.push_back({std::move(name), std::move(help), false});
+        return *this;
+    }
+
+    // Parses argv[first..argc); positional arguments are kept in order.
+    void parse(int argc, char** argv, int first) {
+        for (int i = first; i < argc; ++i) {
+            std::string_view word = argv[i];
+            if (word.size() < 3 || word.substr(0, 2) != "--") {
+                m_positional.emplace_back(word);
+                continue;
+            }
+            std::string name(word.substr(2));
+            std::optional<std::string> value;
+            if (const auto equals = name.find('='); equals != std::string::npos) {
+                value = name.substr(equals + 1);
+                name.resize(equals);
+            }
+            const declared* d = find(name);
+            if (d == nullptr) {
+                throw usage_error("unknown option --" + name);
+            }
+            if (d->takes_value && !value) {
+                if (i + 1 >= argc) {
+                    throw usage_error("--" + name + " needs a value");
+                }
+                value = argv[++i];
+            }
+            if (!d->takes_value && value) {
+                throw usage_error("--" + name + " takes no value");
+            }
+            if (m_values.count(name) != 0) {
+                throw usage_error("--" + name + " given twice");
+            }
+            m_values[name] = value.value_or("");
+        }
+    }
+
+    [[nodiscard]] bool has(const std::string& name) const { return m_values.count(name) != 0; }
+    [[nodiscard]] std::optional<std::string> get(const std::string& name) const {
+        const auto it = m_values.find(name);
+        return it == m_values.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
+    // The value of a required option.
+    [[nodiscard]] std::string required(const std::string& name) const {
+        auto value = get(name);
+        if (!value) {
+            throw usage_error("--" + name + " is required");
+        }
+        return *value;
+    }
+    // An integer option within [low, high].
+    [[nodiscard]] std::int64_t integer(const std::string& name, std::int64_t fallback, std::int64_t low,
+                                       std::int64_t high) const {
+        const auto value = get(name);
+        if (!value) {
+            return fallback;
+        }
+        std::size_t used = 0;
+        std::int64_t parsed = 0;
+        try {
+            parsed = std::stoll(*value, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != value->size() || parsed < low || parsed > high) {
+            throw usage_error("--" + name + " must be an integer in [" + std::to_string(low) + ", " +
+                              std::to_string(high) + "], got '" + *value + "'");
+        }
+        return parsed;
+    }
+    // A floating-point option in the half-open interval (low, high].
+    [[nodiscard]] double number(const std::string& name, double fallback, double low, double high) const {
+        const auto value = get(name);
+        if (!value) {
+            return fallback;
+        }
+        std::size_t used = 0;
+        double parsed = 0.0;
+        try {
+            parsed = std::stod(*value, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != value->size() || !(parsed > low && parsed <= high)) {
+            throw usage_error("--" + name + " must be a number in (" + std::to_string(low) + ", " +
+                              std::to_string(high) + "], got '" + *value + "'");
+        }
+        return parsed;
+    }
+    [[nodiscard]] const std::vector<std::string>& positional() const noexcept { return m_positional; }
+
+    // One line per declared option.
+    [[nodiscard]] std::string help() const {
+        std::string text;
+        for (const auto& d : m_declared) {
+            std::string left = "  --" + d.name + (d.takes_value ? " VALUE" : "");
+            left.resize(std::max<std::size_t>(left.size() + 2, 26), ' ');
+            text += left + d.help + "\n";
+        }
+        return text;
+    }
+
+private:
+    struct declared {
+        std::string name;
+        std::string help;
+        bool takes_value;
+    };
+    [[nodiscard]] const declared* find(const std::string& name) const {
+        for (const auto& d : m_declared) {
+            if (d.name == name) {
+                return &d;
+            }
+        }
+        return nullptr;
+    }
+    std::vector<declared> m_declared;
+    std::map<std::string, std::string> m_values;
+    std::vector<std::string> m_positional;
+};
+
+} // namespace codelength::cli

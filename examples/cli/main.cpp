@@ -1,0 +1,48 @@
+// The codelength command-line tool: one subcommand per job.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "cli/arguments.hpp"
+#include "cli/score_command.hpp"
+#include "codelength/version.hpp"
+
+namespace {
+
+constexpr const char* usage =
+    "usage: codelength <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  score     code lengths of targets under precomputed logits (.npy): bits, perplexity,\n"
+    "            entropy, Min-K%, Min-K%++\n"
+    "\n"
+    "`codelength <command> --help` describes a command; `codelength --version` prints the version.\n";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+        std::fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string command = argv[1];
+    if (command == "--version") {
+        std::printf("codelength %s\n", codelength::version_string);
+        return 0;
+    }
+    try {
+        if (command == "score") {
+            return codelength::cli::run_score(argc, argv, 2);
+        }
+        std::fprintf(stderr, "codelength: unknown command '%s'\n\n%s", command.c_str(), usage);
+        return 2;
+    } catch (const codelength::cli::usage_error& e) {
+        std::fprintf(stderr, "codelength %s: %s (see codelength %s --help)\n", command.c_str(), e.what(),
+                     command.c_str());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "codelength %s: %s\n", command.c_str(), e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,219 @@
+// `codelength score`: code lengths of targets under precomputed logits (or log-probabilities)
+// stored as .npy, with perplexity, mean entropy, Min-K% and Min-K%++.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/arguments.hpp"
+#include "cli/json_writer.hpp"
+#include "codelength/codelength.hpp"
+#include "codelength/io/io.hpp"
+
+namespace codelength::cli {
+
+inline constexpr const char* score_usage =
+    "usage: codelength score --logits L.npy --targets T.npy [options]\n"
+    "\n"
+    "Scores targets[t] under row t of the logits: shapes (T, V) with (T), or (B, T, V) with (B, T).\n"
+    "Logits dtypes: f4, f8, f2 (IEEE half) and u2 (bfloat16 words). Targets: any integer dtype;\n"
+    "a negative target (PyTorch's ignore_index = -100) skips its row. For a causal LM, row t must\n"
+    "already be the prediction of targets[t] (drop the last logits row and the first token).\n"
+    "\n";
+
+inline arguments score_arguments() {
+    arguments args;
+    args.option("logits", "logits (or log-probabilities with --logprobs), shape (T, V) or (B, T, V)")
+        .option("targets", "target token ids, shape (T) or (B, T)")
+        .flag("logprobs", "rows are natural-log probabilities: check each row sums to 1 (within 1e-3 nats,"
+                          " 0.05 for 16-bit inputs)")
+        .option("bytes", "UTF-8 bytes of each target token, same shape as the targets: adds bits_per_byte")
+        .option("per-token",
+                "write each target's surprisal in bits (float64, NaN where ignored) to this .npy")
+        .option("threads", "threads for the row kernel (default 1, 0 = all cores)")
+        .option("k", "percentage for Min-K% and Min-K%++ (default 20)")
+        .flag("json", "print one JSON object instead of the table")
+        .flag("help", "show this help");
+    return args;
+}
+
+namespace detail {
+
+struct score_inputs {
+    npy_array logits;
+    npy_array targets;
+    std::vector<std::int64_t> target_ids;
+    std::optional<std::vector<std::int64_t>> token_bytes;
+};
+
+// Shapes must pair up: logits (T, V) with targets (T), or (B, T, V) with (B, T).
+inline void check_shapes(const score_inputs& in) {
+    const auto& logits = in.logits.shape();
+    const auto& targets = in.targets.shape();
+    const std::string what =
+        in.logits.path().string() + " has shape " + codelength::detail::npy_shape_string(logits) + " and " +
+        in.targets.path().string() + " has shape " + codelength::detail::npy_shape_string(targets);
+    if (logits.size() < 2 || logits.size() > 3) {
+        throw invalid_argument_error(in.logits.path().string() +
+                                     ": logits must have shape (T, V) or (B, T, V), not " +
+                                     codelength::detail::npy_shape_string(logits));
+    }
+    if (targets.size() + 1 != logits.size() || !std::equal(targets.begin(), targets.end(), logits.begin())) {
+        throw invalid_argument_error(what + ": expected targets of shape " +
+                                     codelength::detail::npy_shape_string(
+                                         std::vector<std::int64_t>(logits.begin(), logits.end() - 1)));
+    }
+    if (logits.back() < 1) {
+        throw invalid_argument_error(in.logits.path().string() + ": the vocabulary dimension is 0");
+    }
+}
+
+template <class Element>
+score_result score_matrix(const npy_array& logits, const std::vector<std::int64_t>& targets,
+                          const score_options& options) {
+    return score_logits(logits.matrix<Element>(), std::span<const std::int64_t>(targets), options);
+}
+
+inline score_result score_any_dtype(const npy_array& logits, const std::vector<std::int64_t>& targets,
+                                    score_options options, bool log_probabilities) {
+    const bool sixteen_bit = logits.dtype() == npy_dtype::float16 || logits.dtype() == npy_dtype::uint16;
+    if (log_probabilities) {
+        options.log_probability_tolerance_nats = sixteen_bit ? 0.05 : 1e-3;
+    }
+    switch (logits.dtype()) {
+    case npy_dtype::float32:
+        return score_matrix<float>(logits, targets, options);
+    case npy_dtype::float64:
+        return score_matrix<double>(logits, targets, options);
+    case npy_dtype::float16:
+        return score_matrix<float16>(logits, targets, options);
+    case npy_dtype::uint16:
+        return score_matrix<bfloat16>(logits, targets, options);
+    default:
+        throw format_error(logits.path().string() + ": logits dtype " +
+                           std::string(npy_dtype_name(logits.dtype())) +
+                           " is not supported (f4, f8, f2, or u2 for bfloat16 words)");
+    }
+}
+
+inline std::string format_optional(std::optional<double> value) {
+    return value ? json_object::format_double(*value) : std::string("n/a");
+}
+
+} // namespace detail
+
+// Runs `codelength score` with argv[first..); returns the exit status.
+inline int run_score(int argc, char** argv, int first) {
+    arguments args = score_arguments();
+    args.parse(argc, argv, first);
+    if (args.has("help")) {
+        std::fputs(score_usage, stdout);
+        std::fputs(args.help().c_str(), stdout);
+        return 0;
+    }
+    if (!args.positional().empty()) {
+        throw usage_error("unexpected argument '" + args.positional().front() + "'");
+    }
+    const double k_percent = args.number("k", 20.0, 0.0, 100.0);
+    score_options options;
+    options.threads = static_cast<unsigned>(args.integer("threads", 1, 0, 1024));
+    options.keep_per_token = true; // Min-K% and Min-K%++ need every token's values
+
+    const auto started = std::chrono::steady_clock::now();
+    detail::score_inputs in;
+    in.logits = read_npy(args.required("logits"));
+    in.targets = read_npy(args.required("targets"));
+    detail::check_shapes(in);
+    in.target_ids = in.targets.to_int64();
+    if (const auto bytes_path = args.get("bytes")) {
+        npy_array bytes = read_npy(*bytes_path);
+        if (bytes.shape() != in.targets.shape()) {
+            throw invalid_argument_error(
+                *bytes_path + ": shape " + codelength::detail::npy_shape_string(bytes.shape()) +
+                " differs from the targets' " + codelength::detail::npy_shape_string(in.targets.shape()));
+        }
+        in.token_bytes = bytes.to_int64();
+    }
+
+    score_result result = detail::score_any_dtype(in.logits, in.target_ids, options, args.has("logprobs"));
+    if (in.token_bytes) {
+        for (std::size_t t = 0; t < in.target_ids.size(); ++t) {
+            const std::int64_t n = (*in.token_bytes)[t];
+            if (n < 0) {
+                throw invalid_argument_error(*args.get("bytes") + ": element " + std::to_string(t) + " is " +
+                                             std::to_string(n) + " (byte counts cannot be negative)");
+            }
+            if (in.target_ids[t] >= 0) {
+                result.ledger.add_bytes(n);
+            }
+        }
+    }
+    if (const auto per_token_path = args.get("per-token")) {
+        std::vector<double> surprisal(in.target_ids.size(), std::numeric_limits<double>::quiet_NaN());
+        for (std::size_t i = 0; i < result.rows.size(); ++i) {
+            surprisal[static_cast<std::size_t>(result.rows[i])] = result.surprisal_bits[i];
+        }
+        write_npy(*per_token_path, surprisal, in.targets.shape());
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+    const code_length_ledger& ledger = result.ledger;
+    const bool any_tokens = ledger.tokens() > 0;
+    const std::optional<double> min_k =
+        any_tokens ? std::optional(min_k_percent(result, k_percent)) : std::nullopt;
+    const std::optional<double> min_k_pp =
+        any_tokens ? std::optional(min_k_plus_plus(result, k_percent)) : std::nullopt;
+    if (args.has("json")) {
+        json_object report;
+        report.add("tokens", ledger.tokens())
+            .add("ignored_tokens", ledger.ignored_tokens())
+            .add("infinite_tokens", ledger.infinite_tokens())
+            .add("vocabulary_size", in.logits.shape().back())
+            .add("dtype", npy_dtype_name(in.logits.dtype()))
+            .add("total_bits", ledger.total_bits())
+            .add("bits_per_token", ledger.bits_per_token())
+            .add("perplexity", ledger.token_perplexity())
+            .add("mean_entropy_bits", ledger.mean_entropy_bits())
+            .add("k_percent", k_percent)
+            .add("min_k_percent", min_k)
+            .add("min_k_plus_plus", min_k_pp);
+        if (in.token_bytes) {
+            report.add("bytes", ledger.bytes()).add("bits_per_byte", ledger.bits_per_byte());
+        }
+        report.add("seconds", seconds);
+        std::printf("%s\n", report.str().c_str());
+        return 0;
+    }
+    std::printf("%-24s %lld\n", "tokens", static_cast<long long>(ledger.tokens()));
+    if (ledger.ignored_tokens() > 0) {
+        std::printf("%-24s %lld\n", "ignored_tokens", static_cast<long long>(ledger.ignored_tokens()));
+    }
+    if (ledger.has_infinite_tokens()) {
+        std::printf("%-24s %lld (probability 0: the totals are infinite)\n", "infinite_tokens",
+                    static_cast<long long>(ledger.infinite_tokens()));
+    }
+    std::printf("%-24s %s\n", "total_bits", json_object::format_double(ledger.total_bits()).c_str());
+    std::printf("%-24s %s\n", "bits_per_token", detail::format_optional(ledger.bits_per_token()).c_str());
+    std::printf("%-24s %s\n", "perplexity", detail::format_optional(ledger.token_perplexity()).c_str());
+    std::printf("%-24s %s\n", "mean_entropy_bits",
+                detail::format_optional(ledger.mean_entropy_bits()).c_str());
+    const std::string k_label = "(k=" + json_object::format_double(k_percent) + "%)";
+    std::printf("%-24s %s nats\n", ("min_k_percent" + k_label).c_str(),
+                detail::format_optional(min_k).c_str());
+    std::printf("%-24s %s\n", ("min_k_plus_plus" + k_label).c_str(),
+                detail::format_optional(min_k_pp).c_str());
+    if (in.token_bytes) {
+        std::printf("%-24s %lld\n", "bytes", static_cast<long long>(ledger.bytes()));
+        std::printf("%-24s %s\n", "bits_per_byte", detail::format_optional(ledger.bits_per_byte()).c_str());
+    }
+    std::printf("%-24s %.3f\n", "seconds", seconds);
+    return 0;
+}
+
+} // namespace codelength::cli

@@ -1,0 +1,203 @@
+// The code-length ledger: total surprisal bits of a corpus with its token, byte and word
+// counts, from which bits/token, bits/byte and the three perplexities follow; mergeable for
+// sharded evaluation.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "codelength/core/error.hpp"
+#include "codelength/core/units.hpp"
+#include "codelength/metrics/word_count.hpp"
+#include "codelength/numerics/row_statistics.hpp"
+
+namespace codelength {
+
+namespace detail {
+
+// Neumaier's compensated sum: the running error of each addition is kept in `compensation`,
+// so the result is within about 2 ulp of the exact sum of the inputs for any count and order
+// (plain summation drifts by O(n) ulp). Inputs must be finite.
+struct compensated_sum {
+    double sum = 0.0;
+    double compensation = 0.0;
+
+    void add(double value) noexcept {
+        const double t = sum + value;
+        // The rounding error of sum + value is exact when computed from the larger operand.
+        compensation += std::abs(sum) >= std::abs(value) ? (sum - t) + value : (value - t) + sum;
+        sum = t;
+    }
+    void add(const compensated_sum& other) noexcept {
+        add(other.sum);
+        add(other.compensation);
+    }
+    [[nodiscard]] double value() const noexcept { return sum + compensation; }
+};
+
+} // namespace detail
+
+// Totals of a scored corpus: surprisal bits, scored tokens, UTF-8 bytes and words.
+// Every ratio is a weighted total over the whole corpus (METRICS.md, "Code length and
+// perplexity"; lm-evaluation-harness): sum s / tokens, never a mean of per-document means.
+//
+// Undefined values: every ratio returns std::nullopt when its denominator is 0 (no tokens,
+// no bytes or no words added), never NaN. A token with probability 0 has surprisal +inf: it
+// is counted in infinite_tokens(), total_bits() and every ratio become +inf, and
+// finite_bits() still holds the sum over the other tokens.
+//
+// Merging (`a += b`) is exact for the counts and compensated for the sums, so sharded totals
+// equal a single pass up to a few ulp whatever the shard boundaries.
+//   codelength::code_length_ledger ledger;
+//   ledger.add_surprisal_bits(1.0);
+//   ledger.add_surprisal_bits(3.0);
+//   ledger.add_document("hello world"); // 11 bytes, 2 words
+//   *ledger.token_perplexity() == 4.0;  // 2^(4 bits / 2 tokens)
+class code_length_ledger {
+public:
+    // Adds one row's statistics; rows whose target is < 0 (ignore_index) are only counted in
+    // ignored_tokens(). The row's entropy joins mean_entropy_bits().
+    void add(const row_statistics& stats) {
+        if (!stats.is_scored()) {
+            ++m_ignored_tokens;
+            return;
+        }
+        add_surprisal_bits(stats.target_surprisal_bits(), stats.entropy_nats * bits_per_nat);
+    }
+
+    // Adds one scored token of surprisal -log2 p bits (+inf when p = 0). Throws
+    // invalid_argument_error for NaN or -inf.
+    void add_surprisal_bits(double surprisal_bits) {
+        if (std::isnan(surprisal_bits) || surprisal_bits == -std::numeric_limits<double>::infinity()) {
+            throw invalid_argument_error("code_length_ledger: surprisal of token " +
+                                         std::to_string(m_tokens) + " is " + std::to_string(surprisal_bits) +
+                                         " bits");
+        }
+        ++m_tokens;
+        if (std::isinf(surprisal_bits)) {
+            ++m_infinite_tokens;
+        } else {
+            m_finite_bits.add(surprisal_bits);
+        }
+    }
+
+    // Adds one scored token together with the entropy of its predicted distribution in bits.
+    // Throws invalid_argument_error for a non-finite entropy.
+    void add_surprisal_bits(double surprisal_bits, double entropy_bits) {
+        if (!std::isfinite(entropy_bits)) {
+            throw invalid_argument_error("code_length_ledger: entropy of token " + std::to_string(m_tokens) +
+                                         " is " + std::to_string(entropy_bits) + " bits");
+        }
+        add_surprisal_bits(surprisal_bits);
+        m_entropy_bits.add(entropy_bits);
+        ++m_entropy_tokens;
+    }
+
+    // Adds UTF-8 bytes of text (the denominator of bits_per_byte). Throws for a negative count.
+    void add_bytes(std::int64_t utf8_bytes) { m_bytes += checked_count(utf8_bytes, "bytes"); }
+    // Adds words (the denominator of word_perplexity). Throws for a negative count.
+    void add_words(std::int64_t words) { m_words += checked_count(words, "words"); }
+    // Adds a document's UTF-8 bytes (its size) and words (count_words_whitespace), the
+    // lm-evaluation-harness units. Tokens are added separately.
+    void add_document(std::string_view utf8_text) {
+        add_bytes(static_cast<std::int64_t>(utf8_text.size()));
+        add_words(count_words_whitespace(utf8_text));
+    }
+
+    // Merges another ledger (a shard of the same corpus) into this one.
+    code_length_ledger& operator+=(const code_length_ledger& other) noexcept {
+        m_finite_bits.add(other.m_finite_bits);
+        m_entropy_bits.add(other.m_entropy_bits);
+        m_tokens += other.m_tokens;
+        m_infinite_tokens += other.m_infinite_tokens;
+        m_entropy_tokens += other.m_entropy_tokens;
+        m_ignored_tokens += other.m_ignored_tokens;
+        m_bytes += other.m_bytes;
+        m_words += other.m_words;
+        return *this;
+    }
+    [[nodiscard]] friend code_length_ledger operator+(code_length_ledger a,
+                                                      const code_length_ledger& b) noexcept {
+        a += b;
+        return a;
+    }
+
+    // sum s_t over scored tokens in bits; +inf when has_infinite_tokens().
+    [[nodiscard]] double total_bits() const noexcept {
+        return m_infinite_tokens > 0 ? std::numeric_limits<double>::infinity() : m_finite_bits.value();
+    }
+    // total_bits() in nats (x ln 2).
+    [[nodiscard]] double total_nats() const noexcept { return total_bits() * nats_per_bit; }
+    // sum s_t over the scored tokens whose surprisal is finite.
+    [[nodiscard]] double finite_bits() const noexcept { return m_finite_bits.value(); }
+
+    // Scored tokens: the denominator of bits_per_token (ignored rows are not counted).
+    [[nodiscard]] std::int64_t tokens() const noexcept { return m_tokens; }
+    // Rows passed to add() with target < 0; in no sum and no denominator.
+    [[nodiscard]] std::int64_t ignored_tokens() const noexcept { return m_ignored_tokens; }
+    // Scored tokens with probability 0 (surprisal +inf).
+    [[nodiscard]] std::int64_t infinite_tokens() const noexcept { return m_infinite_tokens; }
+    // Whether some scored token had probability 0, making total_bits() infinite.
+    [[nodiscard]] bool has_infinite_tokens() const noexcept { return m_infinite_tokens > 0; }
+    // UTF-8 bytes added (0 when none were).
+    [[nodiscard]] std::int64_t bytes() const noexcept { return m_bytes; }
+    // Words added (0 when none were).
+    [[nodiscard]] std::int64_t words() const noexcept { return m_words; }
+
+    // sum s / tokens; nullopt without tokens.
+    [[nodiscard]] std::optional<double> bits_per_token() const noexcept { return ratio(m_tokens); }
+    // sum s / bytes; nullopt when no bytes were added.
+    [[nodiscard]] std::optional<double> bits_per_byte() const noexcept { return ratio(m_bytes); }
+    // 2^(sum s / tokens); nullopt without tokens.
+    [[nodiscard]] std::optional<double> token_perplexity() const noexcept { return exp2_of(ratio(m_tokens)); }
+    // 2^(sum s / bytes) (lm-evaluation-harness byte_perplexity); nullopt without bytes.
+    [[nodiscard]] std::optional<double> byte_perplexity() const noexcept { return exp2_of(ratio(m_bytes)); }
+    // 2^(sum s / words) (lm-evaluation-harness word_perplexity); nullopt without words.
+    [[nodiscard]] std::optional<double> word_perplexity() const noexcept { return exp2_of(ratio(m_words)); }
+    // Mean entropy in bits of the predicted distributions, over the scored tokens added with an
+    // entropy (add(row_statistics) or the two-argument add_surprisal_bits); nullopt if none.
+    [[nodiscard]] std::optional<double> mean_entropy_bits() const noexcept {
+        if (m_entropy_tokens == 0) {
+            return std::nullopt;
+        }
+        return m_entropy_bits.value() / static_cast<double>(m_entropy_tokens);
+    }
+    // How many tokens mean_entropy_bits() averages over.
+    [[nodiscard]] std::int64_t entropy_tokens() const noexcept { return m_entropy_tokens; }
+
+private:
+    static std::int64_t checked_count(std::int64_t count, const char* what) {
+        if (count < 0) {
+            throw invalid_argument_error(std::string("code_length_ledger: negative count of ") + what + ": " +
+                                         std::to_string(count));
+        }
+        return count;
+    }
+    [[nodiscard]] std::optional<double> ratio(std::int64_t denominator) const noexcept {
+        if (denominator == 0) {
+            return std::nullopt;
+        }
+        return total_bits() / static_cast<double>(denominator);
+    }
+    [[nodiscard]] static std::optional<double> exp2_of(std::optional<double> exponent) noexcept {
+        if (!exponent) {
+            return std::nullopt;
+        }
+        return std::exp2(*exponent);
+    }
+
+    detail::compensated_sum m_finite_bits;  // sum of finite surprisals, bits
+    detail::compensated_sum m_entropy_bits; // sum of row entropies, bits
+    std::int64_t m_tokens = 0;              // scored tokens, infinite ones included
+    std::int64_t m_infinite_tokens = 0;
+    std::int64_t m_entropy_tokens = 0;
+    std::int64_t m_ignored_tokens = 0;
+    std::int64_t m_bytes = 0;
+    std::int64_t m_words = 0;
+};
+
+} // namespace codelength

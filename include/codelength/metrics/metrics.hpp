@@ -1,0 +1,8 @@
+// Umbrella of metrics/: the code-length ledger (bits/token, bits/byte, perplexities), word
+// counts, Min-K%/Min-K%++ and the scoring drivers.
+#pragma once
+
+#include "codelength/metrics/code_length_ledger.hpp"
+#include "codelength/metrics/min_k.hpp"
+#include "codelength/metrics/score.hpp"
+#include "codelength/metrics/word_count.hpp"

@@ -1,0 +1,4 @@
+// Umbrella of models/: built-in models.
+#pragma once
+
+#include "codelength/models/logits_replay.hpp"
