@@ -114,61 +114,82 @@ struct chunk_scan {
     std::int64_t rank_count = 0;
 };
 
+// Running per-lane extremes and the rank count over whole vectors; two interleaved pairs of
+// extremes keep the max/min latency chains off the critical path.
+template <class Float>
+struct vector_scan {
+    using batch = xsimd::batch<Float>;
+    batch max0 = batch(-std::numeric_limits<Float>::infinity());
+    batch max1 = max0;
+    batch min0 = batch(std::numeric_limits<Float>::infinity());
+    batch min1 = min0;
+    std::int64_t rank_count = 0;
+
+    // Scans the whole vectors in [begin, end); above(v) gives the lanes that rank above the target.
+    template <class Above>
+    void run(const Float* z, std::int64_t begin, std::int64_t end, Above above) noexcept {
+        constexpr auto lanes = static_cast<std::int64_t>(batch::size);
+        std::int64_t i = begin;
+        for (; i + 2 * lanes <= end; i += 2 * lanes) {
+            const auto a = batch::load_unaligned(z + i);
+            const auto b = batch::load_unaligned(z + i + lanes);
+            max0 = xsimd::max(max0, a);
+            max1 = xsimd::max(max1, b);
+            min0 = xsimd::min(min0, a);
+            min1 = xsimd::min(min1, b);
+            rank_count += above(a) + above(b);
+        }
+        if (i < end) {
+            const auto a = batch::load_unaligned(z + i);
+            max0 = xsimd::max(max0, a);
+            min0 = xsimd::min(min0, a);
+            rank_count += above(a);
+        }
+    }
+};
+
 template <class Float>
 chunk_scan<Float> scan_chunk(const Float* z, std::int64_t n, bool scored, Float target_logit,
                              std::int64_t split) noexcept {
     using batch = xsimd::batch<Float>;
     constexpr auto lanes = static_cast<std::int64_t>(batch::size);
     chunk_scan<Float> result;
-    batch vmax(-std::numeric_limits<Float>::infinity());
-    batch vmin(std::numeric_limits<Float>::infinity());
-    std::int64_t i = 0;
+    vector_scan<Float> scan;
     const std::int64_t vector_end = n - n % lanes;
+    std::int64_t scalar_begin = vector_end; // [scalar_begin, scalar_end) and the tail go scalar
+    std::int64_t scalar_end = vector_end;
     if (scored) {
         const batch zt(target_logit);
-        // Whole vectors before the target count ties; the vector holding it goes to the scalar
-        // loop below; whole vectors after it count strict wins only.
-        const std::int64_t ties_end = std::clamp<std::int64_t>(split - split % lanes, 0, vector_end);
-        for (; i < ties_end; i += lanes) {
-            const auto v = batch::load_unaligned(z + i);
-            vmax = xsimd::max(vmax, v);
-            vmin = xsimd::min(vmin, v);
-            result.rank_count += count_true(v >= zt);
-        }
-        std::int64_t strict_begin = i;
-        if (split >= 0 && split < vector_end && i == ties_end && ties_end == split - split % lanes) {
-            strict_begin = ties_end + lanes;
-            for (std::int64_t j = ties_end; j < strict_begin; ++j) {
-                const Float v = z[j];
-                result.max = v > result.max ? v : result.max;
-                result.min = v < result.min ? v : result.min;
-                result.rank_count += (v > target_logit || (v == target_logit && j < split)) ? 1 : 0;
-            }
-        }
-        for (i = strict_begin; i < vector_end; i += lanes) {
-            const auto v = batch::load_unaligned(z + i);
-            vmax = xsimd::max(vmax, v);
-            vmin = xsimd::min(vmin, v);
-            result.rank_count += count_true(v > zt);
+        const auto ties_count = [&](const batch& v) { return count_true(v >= zt); };
+        const auto wins_count = [&](const batch& v) { return count_true(v > zt); };
+        if (split < 0 || split >= vector_end) { // the target is not inside a whole vector here
+            scan.run(z, 0, vector_end,
+                     [&](const batch& v) { return split < 0 ? wins_count(v) : ties_count(v); });
+        } else { // vectors before the target count ties, the one holding it goes scalar, after: wins
+            scalar_begin = split - split % lanes;
+            scalar_end = scalar_begin + lanes;
+            scan.run(z, 0, scalar_begin, ties_count);
+            scan.run(z, scalar_end, vector_end, wins_count);
         }
     } else {
-        for (; i < vector_end; i += lanes) {
-            const auto v = batch::load_unaligned(z + i);
-            vmax = xsimd::max(vmax, v);
-            vmin = xsimd::min(vmin, v);
-        }
+        scan.run(z, 0, vector_end, [](const batch&) { return std::int64_t{0}; });
     }
-    const Float vector_max = lanes_max(vmax);
-    result.max = vector_max > result.max ? vector_max : result.max;
-    const Float vector_min = -lanes_max(-vmin);
-    result.min = vector_min < result.min ? vector_min : result.min;
-    for (; i < n; ++i) {
+    result.rank_count = scan.rank_count;
+    result.max = lanes_max(xsimd::max(scan.max0, scan.max1));
+    result.min = -lanes_max(-xsimd::min(scan.min0, scan.min1));
+    auto scalar = [&](std::int64_t i) {
         const Float v = z[i];
         result.max = v > result.max ? v : result.max;
         result.min = v < result.min ? v : result.min;
         if (scored) {
             result.rank_count += (v > target_logit || (v == target_logit && i < split)) ? 1 : 0;
         }
+    };
+    for (std::int64_t i = scalar_begin; i < scalar_end; ++i) {
+        scalar(i);
+    }
+    for (std::int64_t i = vector_end; i < n; ++i) {
+        scalar(i);
     }
     return result;
 }
