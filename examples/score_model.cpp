@@ -1,5 +1,5 @@
 // Code length of a text under a model you write yourself: an adaptive order-0 byte model
-// (Laplace counts) is scored token by token, as in the README.
+// (Laplace counts) scored token by token. This is the README's example.
 #include <codelength/codelength.hpp>
 
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-struct laplace_byte_model {
+struct laplace_byte_model { // adaptive order-0 byte model: p(b) is proportional to count(b)
     std::vector<double> counts = std::vector<double>(256, 1.0);
     std::vector<float> logits = std::vector<float>(256);
     std::int64_t vocabulary_size() const { return 256; }
@@ -28,7 +28,5 @@ int main() {
     codelength::code_length_ledger ledger =
         codelength::score_sequence(model, std::span<const std::int64_t>(tokens));
     ledger.add_document(text); // UTF-8 bytes and words, for bits/byte and word perplexity
-    std::printf("%lld tokens, %.1f bits, %.3f bits/byte, token perplexity %.2f\n",
-                static_cast<long long>(ledger.tokens()), ledger.total_bits(), *ledger.bits_per_byte(),
-                *ledger.token_perplexity());
+    std::printf("%.1f bits, %.3f bits/byte\n", ledger.total_bits(), *ledger.bits_per_byte());
 }
