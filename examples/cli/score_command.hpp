@@ -57,16 +57,16 @@ inline void check_shapes(const score_inputs& in) {
     const auto& logits = in.logits.shape();
     const auto& targets = in.targets.shape();
     const std::string what =
-        in.logits.path().string() + " has shape " + codelength::detail::npy_shape_string(logits) + " and " +
-        in.targets.path().string() + " has shape " + codelength::detail::npy_shape_string(targets);
+        in.logits.path().string() + " has shape " + npy_shape_string(logits) + " and " +
+        in.targets.path().string() + " has shape " + npy_shape_string(targets);
     if (logits.size() < 2 || logits.size() > 3) {
         throw invalid_argument_error(in.logits.path().string() +
                                      ": logits must have shape (T, V) or (B, T, V), not " +
-                                     codelength::detail::npy_shape_string(logits));
+                                     npy_shape_string(logits));
     }
     if (targets.size() + 1 != logits.size() || !std::equal(targets.begin(), targets.end(), logits.begin())) {
         throw invalid_argument_error(what + ": expected targets of shape " +
-                                     codelength::detail::npy_shape_string(
+                                     npy_shape_string(
                                          std::vector<std::int64_t>(logits.begin(), logits.end() - 1)));
     }
     if (logits.back() < 1) {
@@ -135,8 +135,8 @@ inline int run_score(int argc, char** argv, int first) {
         npy_array bytes = read_npy(*bytes_path);
         if (bytes.shape() != in.targets.shape()) {
             throw invalid_argument_error(
-                *bytes_path + ": shape " + codelength::detail::npy_shape_string(bytes.shape()) +
-                " differs from the targets' " + codelength::detail::npy_shape_string(in.targets.shape()));
+                *bytes_path + ": shape " + npy_shape_string(bytes.shape()) +
+                " differs from the targets' " + npy_shape_string(in.targets.shape()));
         }
         in.token_bytes = bytes.to_int64();
     }

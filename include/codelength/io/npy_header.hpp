@@ -227,10 +227,6 @@ struct npy_header {
     }
 };
 
-namespace detail {
-
-inline constexpr std::array<unsigned char, 6> npy_magic = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-
 // "(3, 4)", "(5,)" or "()", as Python prints a shape tuple.
 [[nodiscard]] inline std::string npy_shape_string(std::span<const std::int64_t> shape) {
     std::string text = "(";
@@ -246,6 +242,10 @@ inline constexpr std::array<unsigned char, 6> npy_magic = {0x93, 'N', 'U', 'M', 
     text += ")";
     return text;
 }
+
+namespace detail {
+
+inline constexpr std::array<unsigned char, 6> npy_magic = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
 [[nodiscard]] inline format_error npy_format_error(std::string_view source, std::uint64_t offset,
                                                    std::string_view what) {
@@ -608,7 +608,7 @@ private:
         const auto extent = static_cast<std::uint64_t>(dimension);
         if (extent > 1 && bound_bytes > limit / extent) {
             throw detail::npy_format_error(source, preamble.header_offset_bytes,
-                                           "shape " + detail::npy_shape_string(header.shape) + " of " +
+                                           "shape " + npy_shape_string(header.shape) + " of " +
                                                std::string(npy_dtype_name(header.dtype)) +
                                                " is too large: its size in bytes overflows 63 bits");
         }
