@@ -1,5 +1,6 @@
-// A small command-line parser: `--name value`, `--name=value` and `--flag`, each option
-// declared once with its help text; unknown options and missing values are usage errors.
+// A small command-line parser: `--name value`, `--name=value`, `--flag` and one-letter
+// aliases (`-o value`, `-f`), each option declared once with its help text; unknown options
+// and missing values are usage errors.
 #pragma once
 
 #include <cstdint>
@@ -20,14 +21,14 @@ public:
 
 class arguments {
 public:
-    // Declares an option that takes a value.
-    arguments& option(std::string name, std::string help) {
-        m_declared.push_back({std::move(name), std::move(help), true});
+    // Declares an option that takes a value, optionally with a one-letter alias (`-o`).
+    arguments& option(std::string name, std::string help, char alias = '\0') {
+        m_declared.push_back({std::move(name), std::move(help), true, alias});
         return *this;
     }
-    // Declares a flag (no value).
-    arguments& flag(std::string name, std::string help) {
-        m_declared.push_back({std::move(name), std::move(help), false});
+    // Declares a flag (no value), optionally with a one-letter alias.
+    arguments& flag(std::string name, std::string help, char alias = '\0') {
+        m_declared.push_back({std::move(name), std::move(help), false, alias});
         return *this;
     }
 
@@ -35,20 +36,22 @@ public:
     void parse(int argc, char** argv, int first) {
         for (int i = first; i < argc; ++i) {
             std::string_view word = argv[i];
-            if (word.size() < 3 || word.substr(0, 2) != "--") {
+            const bool is_alias = word.size() == 2 && word[0] == '-' && word[1] != '-';
+            if (!is_alias && (word.size() < 3 || word.substr(0, 2) != "--")) {
                 m_positional.emplace_back(word);
                 continue;
             }
-            std::string name(word.substr(2));
+            std::string name(word.substr(is_alias ? 1 : 2));
             std::optional<std::string> value;
-            if (const auto equals = name.find('='); equals != std::string::npos) {
+            if (const auto equals = name.find('='); !is_alias && equals != std::string::npos) {
                 value = name.substr(equals + 1);
                 name.resize(equals);
             }
-            const declared* d = find(name);
+            const declared* d = is_alias ? find_alias(word[1]) : find(name);
             if (d == nullptr) {
-                throw usage_error("unknown option --" + name);
+                throw usage_error("unknown option " + std::string(is_alias ? "-" : "--") + name);
             }
+            name = d->name;
             if (d->takes_value && !value) {
                 if (i + 1 >= argc) {
                     throw usage_error("--" + name + " needs a value");
@@ -123,7 +126,8 @@ public:
     [[nodiscard]] std::string help() const {
         std::string text;
         for (const auto& d : m_declared) {
-            std::string left = "  --" + d.name + (d.takes_value ? " VALUE" : "");
+            std::string left = std::string(d.alias != '\0' ? "  -" + std::string(1, d.alias) + ", " : "  ") +
+                               "--" + d.name + (d.takes_value ? " VALUE" : "");
             left.resize(std::max<std::size_t>(left.size() + 2, 26), ' ');
             text += left + d.help + "\n";
         }
@@ -135,10 +139,19 @@ private:
         std::string name;
         std::string help;
         bool takes_value;
+        char alias;
     };
     [[nodiscard]] const declared* find(const std::string& name) const {
         for (const auto& d : m_declared) {
             if (d.name == name) {
+                return &d;
+            }
+        }
+        return nullptr;
+    }
+    [[nodiscard]] const declared* find_alias(char alias) const {
+        for (const auto& d : m_declared) {
+            if (alias != '\0' && d.alias == alias) {
                 return &d;
             }
         }

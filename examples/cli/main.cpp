@@ -5,6 +5,8 @@
 #include <string>
 
 #include "cli/arguments.hpp"
+#include "cli/decode_command.hpp"
+#include "cli/encode_command.hpp"
 #include "cli/score_command.hpp"
 #include "codelength/version.hpp"
 
@@ -16,6 +18,9 @@ constexpr const char* usage =
     "commands:\n"
     "  score     code lengths of targets under precomputed logits (.npy): bits, perplexity,\n"
     "            entropy, Min-K%, Min-K%++\n"
+    "  encode    code targets with a range coder driven by precomputed logits; write the stream\n"
+    "            and report its bits (ideal, quantized, coder overhead, header)\n"
+    "  decode    decode such a stream back into the targets (int64 .npy), given the same logits\n"
     "\n"
     "`codelength <command> --help` describes a command; `codelength --version` prints the version.\n";
 
@@ -34,6 +39,12 @@ int main(int argc, char** argv) {
     try {
         if (command == "score") {
             return codelength::cli::run_score(argc, argv, 2);
+        }
+        if (command == "encode") {
+            return codelength::cli::run_encode(argc, argv, 2);
+        }
+        if (command == "decode") {
+            return codelength::cli::run_decode(argc, argv, 2);
         }
         std::fprintf(stderr, "codelength: unknown command '%s'\n\n%s", command.c_str(), usage);
         return 2;

@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "cli/arguments.hpp"
 #include "cli/json_writer.hpp"
+#include "cli/npy_inputs.hpp"
 #include "codelength/codelength.hpp"
 #include "codelength/io/io.hpp"
 
@@ -52,54 +54,14 @@ struct score_inputs {
     std::optional<std::vector<std::int64_t>> token_bytes;
 };
 
-// Shapes must pair up: logits (T, V) with targets (T), or (B, T, V) with (B, T).
-inline void check_shapes(const score_inputs& in) {
-    const auto& logits = in.logits.shape();
-    const auto& targets = in.targets.shape();
-    const std::string what =
-        in.logits.path().string() + " has shape " + npy_shape_string(logits) + " and " +
-        in.targets.path().string() + " has shape " + npy_shape_string(targets);
-    if (logits.size() < 2 || logits.size() > 3) {
-        throw invalid_argument_error(in.logits.path().string() +
-                                     ": logits must have shape (T, V) or (B, T, V), not " +
-                                     npy_shape_string(logits));
-    }
-    if (targets.size() + 1 != logits.size() || !std::equal(targets.begin(), targets.end(), logits.begin())) {
-        throw invalid_argument_error(what + ": expected targets of shape " +
-                                     npy_shape_string(
-                                         std::vector<std::int64_t>(logits.begin(), logits.end() - 1)));
-    }
-    if (logits.back() < 1) {
-        throw invalid_argument_error(in.logits.path().string() + ": the vocabulary dimension is 0");
-    }
-}
-
-template <class Element>
-score_result score_matrix(const npy_array& logits, const std::vector<std::int64_t>& targets,
-                          const score_options& options) {
-    return score_logits(logits.matrix<Element>(), std::span<const std::int64_t>(targets), options);
-}
-
 inline score_result score_any_dtype(const npy_array& logits, const std::vector<std::int64_t>& targets,
                                     score_options options, bool log_probabilities) {
-    const bool sixteen_bit = logits.dtype() == npy_dtype::float16 || logits.dtype() == npy_dtype::uint16;
     if (log_probabilities) {
-        options.log_probability_tolerance_nats = sixteen_bit ? 0.05 : 1e-3;
+        options.log_probability_tolerance_nats = has_sixteen_bit_logits(logits) ? 0.05 : 1e-3;
     }
-    switch (logits.dtype()) {
-    case npy_dtype::float32:
-        return score_matrix<float>(logits, targets, options);
-    case npy_dtype::float64:
-        return score_matrix<double>(logits, targets, options);
-    case npy_dtype::float16:
-        return score_matrix<float16>(logits, targets, options);
-    case npy_dtype::uint16:
-        return score_matrix<bfloat16>(logits, targets, options);
-    default:
-        throw format_error(logits.path().string() + ": logits dtype " +
-                           std::string(npy_dtype_name(logits.dtype())) +
-                           " is not supported (f4, f8, f2, or u2 for bfloat16 words)");
-    }
+    return visit_logits_matrix(logits, [&](auto view) {
+        return score_logits(view, std::span<const std::int64_t>(targets), options);
+    });
 }
 
 inline std::string format_optional(std::optional<double> value) {
@@ -129,14 +91,14 @@ inline int run_score(int argc, char** argv, int first) {
     detail::score_inputs in;
     in.logits = read_npy(args.required("logits"));
     in.targets = read_npy(args.required("targets"));
-    detail::check_shapes(in);
+    check_logits_targets_shapes(in.logits, in.targets);
     in.target_ids = in.targets.to_int64();
     if (const auto bytes_path = args.get("bytes")) {
         npy_array bytes = read_npy(*bytes_path);
         if (bytes.shape() != in.targets.shape()) {
-            throw invalid_argument_error(
-                *bytes_path + ": shape " + npy_shape_string(bytes.shape()) +
-                " differs from the targets' " + npy_shape_string(in.targets.shape()));
+            throw invalid_argument_error(*bytes_path + ": shape " + npy_shape_string(bytes.shape()) +
+                                         " differs from the targets' " +
+                                         npy_shape_string(in.targets.shape()));
         }
         in.token_bytes = bytes.to_int64();
     }

@@ -2,6 +2,7 @@
 // adapters are included separately from codelength/adapters/).
 #pragma once
 
+#include "codelength/coding/coding.hpp"
 #include "codelength/core/core.hpp"
 #include "codelength/io/io.hpp"
 #include "codelength/metrics/metrics.hpp"

@@ -374,8 +374,7 @@ TEST_CASE("the total over 10^7 float32 tokens is within 1e-7 relative of the ref
     const std::int64_t targets_per_row = 100;
     std::vector<float> row(static_cast<std::size_t>(vocabulary));
     long double reference_total = 0;
-    double kernel_total = 0;
-    double compensation = 0;
+    codelength::detail::compensated_sum kernel_total;
     std::normal_distribution<float> normal(0.0F, 1.0F);
     for (std::int64_t r = 0; r < distinct_rows; ++r) {
         const float scale = (r % 3 == 0) ? 8.0F : (r % 3 == 1 ? 2.0F : 0.5F); // peaked to flat rows
@@ -391,15 +390,11 @@ TEST_CASE("the total over 10^7 float32 tokens is within 1e-7 relative of the ref
         for (std::int64_t k = 0; k < targets_per_row; ++k) {
             const auto target = (r + k * 13) % vocabulary;
             reference_total += log_sum_exp - static_cast<long double>(row[static_cast<std::size_t>(target)]);
-            const double bits_nats =
-                -codelength::compute_row_statistics(contiguous(row), target).target_log_probability_nats;
-            const double t = kernel_total + bits_nats; // Neumaier summation of the kernel's values
-            compensation += std::abs(kernel_total) >= std::abs(bits_nats) ? (kernel_total - t) + bits_nats
-                                                                          : (bits_nats - t) + kernel_total;
-            kernel_total = t;
+            kernel_total.add(
+                -codelength::compute_row_statistics(contiguous(row), target).target_log_probability_nats);
         }
     }
-    const double relative = std::abs((kernel_total + compensation) - static_cast<double>(reference_total)) /
+    const double relative = std::abs(kernel_total.value() - static_cast<double>(reference_total)) /
                             static_cast<double>(reference_total);
     INFO("relative error " << relative);
     CHECK(relative < 1e-7);

@@ -277,8 +277,7 @@ public:
             throw format_error(m_path.string() +
                                ": matrix() needs a 2-d array or a C-order array of 3 or more "
                                "dimensions, found shape " +
-                               npy_shape_string(shape) +
-                               (m_header.fortran_order ? " in Fortran order" : ""));
+                               npy_shape_string(shape) + (m_header.fortran_order ? " in Fortran order" : ""));
         }
         // Products of dimensions fit in int64: the header check bounds them.
         std::int64_t rows = 1;

@@ -1,5 +1,6 @@
 // Umbrella of numerics/: the fused row-statistics kernel.
 #pragma once
 
+#include "codelength/numerics/compensated_sum.hpp"
 #include "codelength/numerics/row_kernel.hpp"
 #include "codelength/numerics/row_statistics.hpp"
