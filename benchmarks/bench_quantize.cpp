@@ -9,42 +9,12 @@
 #include <random>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "codelength/coding/coding.hpp"
 
 namespace {
 
-constexpr std::size_t buffer_bytes = std::size_t{256} << 20U;
-
-// 64-byte aligned, as the data of a memory-mapped .npy file is.
-template <class Element>
-using aligned_vector = std::vector<Element, xsimd::aligned_allocator<Element, 64>>;
-
-// LLM-like rows: most logits N(0, 3), with a few far above the rest.
-template <class Element>
-const aligned_vector<Element>& logits_buffer() {
-    static const aligned_vector<Element> buffer = [] {
-        aligned_vector<Element> values(buffer_bytes / sizeof(Element));
-        std::mt19937 generator(42);
-        std::normal_distribution<float> normal(0.0F, 3.0F);
-        for (std::size_t i = 0; i < values.size(); ++i) {
-            const float v = normal(generator) + (i % 997 == 0 ? 12.0F : 0.0F);
-            if constexpr (std::is_same_v<Element, float>) {
-                values[i] = v;
-            } else {
-                values[i] = Element::from_float(v);
-            }
-        }
-        return values;
-    }();
-    return buffer;
-}
-
-template <class Element>
-codelength::matrix_view<Element> rows_of(std::int64_t vocabulary) {
-    const auto& buffer = logits_buffer<Element>();
-    const auto rows = static_cast<std::int64_t>(buffer.size()) / vocabulary;
-    return codelength::matrix_view<Element>::row_major(buffer.data(), rows, vocabulary);
-}
+using codelength::bench::rows_of;
 
 void count_elements(benchmark::State& state, const codelength::matrix_view<float>& view) {
     state.SetItemsProcessed(state.iterations() * view.rows * view.columns);
@@ -124,23 +94,8 @@ void bm_quantize_symbol_bf16(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * view.rows * view.columns);
 }
 
-// The memory-read ceiling: a vectorized max over the same float buffer.
 void bm_memory_read(benchmark::State& state) {
-    using batch = xsimd::batch<float>;
-    const auto& buffer = logits_buffer<float>();
-    const std::size_t n = buffer.size() - buffer.size() % (4 * batch::size);
-    for (auto _ : state) {
-        batch a(0.0F), b(0.0F), c(0.0F), d(0.0F);
-        for (std::size_t i = 0; i < n; i += 4 * batch::size) {
-            a = xsimd::max(a, batch::load_unaligned(buffer.data() + i));
-            b = xsimd::max(b, batch::load_unaligned(buffer.data() + i + batch::size));
-            c = xsimd::max(c, batch::load_unaligned(buffer.data() + i + 2 * batch::size));
-            d = xsimd::max(d, batch::load_unaligned(buffer.data() + i + 3 * batch::size));
-        }
-        benchmark::DoNotOptimize(xsimd::max(xsimd::max(a, b), xsimd::max(c, d)));
-    }
-    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(n * sizeof(float)));
-    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+    codelength::bench::memory_read(state);
 }
 
 // Arguments: vocabulary size V, precision P.

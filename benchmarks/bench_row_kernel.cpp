@@ -8,40 +8,19 @@
 #include <random>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "codelength/codelength.hpp"
 
 namespace {
 
-constexpr std::size_t buffer_bytes = std::size_t{256} << 20U;
-
-// 64-byte aligned, as the data of a memory-mapped .npy file is.
-template <class Element>
-using aligned_vector = std::vector<Element, xsimd::aligned_allocator<Element, 64>>;
-
-template <class Element>
-const aligned_vector<Element>& logits_buffer() {
-    static const aligned_vector<Element> buffer = [] {
-        aligned_vector<Element> values(buffer_bytes / sizeof(Element));
-        std::mt19937 generator(42);
-        std::normal_distribution<float> normal(0.0F, 3.0F);
-        for (auto& v : values) {
-            if constexpr (std::is_same_v<Element, float>) {
-                v = normal(generator);
-            } else {
-                v = Element::from_float(normal(generator));
-            }
-        }
-        return values;
-    }();
-    return buffer;
-}
+using codelength::bench::logits_buffer;
+using codelength::bench::rows_of;
 
 template <class Element>
 void run_kernel(benchmark::State& state, codelength::kernel_choice kernel) {
-    const auto& buffer = logits_buffer<Element>();
     const auto vocabulary = static_cast<std::int64_t>(state.range(0));
-    const auto rows = static_cast<std::int64_t>(buffer.size()) / vocabulary;
-    const auto view = codelength::matrix_view<Element>::row_major(buffer.data(), rows, vocabulary);
+    const auto view = rows_of<Element>(vocabulary);
+    const auto rows = view.rows;
     for (auto _ : state) {
         double total_bits = 0.0;
         for (std::int64_t r = 0; r < rows; ++r) {
@@ -92,23 +71,8 @@ void bm_naive_two_pass_f32(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * elements);
 }
 
-// The memory-read ceiling: a vectorized max over the same buffer.
 void bm_memory_read(benchmark::State& state) {
-    using batch = xsimd::batch<float>;
-    const auto& buffer = logits_buffer<float>();
-    const std::size_t n = buffer.size() - buffer.size() % (4 * batch::size);
-    for (auto _ : state) {
-        batch a(0.0F), b(0.0F), c(0.0F), d(0.0F);
-        for (std::size_t i = 0; i < n; i += 4 * batch::size) {
-            a = xsimd::max(a, batch::load_unaligned(buffer.data() + i));
-            b = xsimd::max(b, batch::load_unaligned(buffer.data() + i + batch::size));
-            c = xsimd::max(c, batch::load_unaligned(buffer.data() + i + 2 * batch::size));
-            d = xsimd::max(d, batch::load_unaligned(buffer.data() + i + 3 * batch::size));
-        }
-        benchmark::DoNotOptimize(xsimd::max(xsimd::max(a, b), xsimd::max(c, d)));
-    }
-    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(n * sizeof(float)));
-    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+    codelength::bench::memory_read(state);
 }
 
 } // namespace

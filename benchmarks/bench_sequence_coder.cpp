@@ -10,24 +10,10 @@
 #include <random>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "codelength/codelength.hpp"
 
 namespace {
-
-constexpr std::size_t buffer_bytes = std::size_t{256} << 20U;
-
-const std::vector<float>& logits_buffer() {
-    static const std::vector<float> buffer = [] {
-        std::vector<float> values(buffer_bytes / sizeof(float));
-        std::mt19937 generator(42);
-        std::normal_distribution<float> normal(0.0F, 3.0F);
-        for (auto& v : values) {
-            v = normal(generator);
-        }
-        return values;
-    }();
-    return buffer;
-}
 
 // Targets drawn from each row's own softmax, as a model's data would be.
 std::vector<std::int64_t> sampled_targets(codelength::matrix_view<float> view) {
@@ -57,10 +43,8 @@ const coding_case& case_for(std::int64_t vocabulary) {
             return c;
         }
     }
-    const auto& buffer = logits_buffer();
     coding_case c;
-    c.view = codelength::matrix_view<float>::row_major(
-        buffer.data(), static_cast<std::int64_t>(buffer.size()) / vocabulary, vocabulary);
+    c.view = codelength::bench::rows_of<float>(vocabulary);
     c.targets = sampled_targets(c.view);
     codelength::logits_replay model(c.view);
     c.stream = codelength::encode_sequence(model, c.targets).bytes;
