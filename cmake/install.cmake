@@ -2,7 +2,9 @@
 # Layout under the prefix:
 #   include/codelength/...                     the headers (FILE_SET HEADERS of the target)
 #   share/cmake/codelength/                    codelengthConfig.cmake, ...ConfigVersion.cmake, ...Targets.cmake,
-#                                              xsimd_xtl_workaround.cmake (with xsimd only)
+#                                              xsimd_xtl_workaround.cmake (with xsimd only),
+#                                              codelengthBaselinesTargets.cmake and
+#                                              codelength_compressors.cmake (with baselines only)
 #   share/doc/codelength/LICENSE               (not DOCDIR: that is named after the top-level project)
 # Header-only, so the package goes to the architecture-independent datadir and the version file
 # is ARCH_INDEPENDENT (a 32-bit consumer may use a package installed by a 64-bit build).
@@ -25,8 +27,24 @@ install(EXPORT codelengthTargets
   DESTINATION "${CODELENGTH_INSTALL_CMAKEDIR}"
   COMPONENT codelength_development)
 
-# The config file needs to know which optional dependencies the exported target links.
+# codelength::baselines has its own export set, loaded by the config only when the compressor
+# libraries are found on the consumer's machine (codelength::codelength never needs them).
+if(CODELENGTH_WITH_BASELINES)
+  install(TARGETS codelength_baselines
+    EXPORT codelengthBaselinesTargets
+    FILE_SET HEADERS DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" COMPONENT codelength_development)
+  install(EXPORT codelengthBaselinesTargets
+    NAMESPACE codelength::
+    DESTINATION "${CODELENGTH_INSTALL_CMAKEDIR}"
+    COMPONENT codelength_development)
+  install(FILES "${CMAKE_CURRENT_LIST_DIR}/codelength_compressors.cmake"
+    DESTINATION "${CODELENGTH_INSTALL_CMAKEDIR}"
+    COMPONENT codelength_development)
+endif()
+
+# The config file needs to know which optional dependencies the exported targets link.
 set(CODELENGTH_PACKAGE_WITH_XSIMD ${CODELENGTH_WITH_XSIMD})
+set(CODELENGTH_PACKAGE_WITH_BASELINES ${CODELENGTH_WITH_BASELINES})
 configure_package_config_file(
   "${CMAKE_CURRENT_LIST_DIR}/codelengthConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/codelengthConfig.cmake"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Demonstration: builds the command-line tool (Release, build/release) and scores a built-in
-# example, the T x 256 logits an adaptive order-1 byte model assigns to a short English text.
-#   scripts/demo.sh                 codelength score --logits build/release/demo/logits.npy --targets ...
-#   scripts/demo.sh --json          extra arguments are passed on to `codelength score`
-#   scripts/demo.sh --logits L.npy --targets T.npy [...]   score your own files instead
+# Demonstration: builds the command-line tool (Release, build/release) and runs
+# `codelength measure` — the built-in context-mixing model's code length of each file, ideal and
+# real (compressed, decompressed and compared), next to gzip -9, xz -9, zstd -19 and brotli -q 11.
+#   scripts/demo.sh                       the repository's own README.md, its four largest headers
+#                                         and all its headers concatenated (present on every checkout)
+#   scripts/demo.sh FILE...               your files instead
+#   scripts/demo.sh [FILE...] --model ppm --json    options are passed on to `codelength measure`
 # BUILD_DIR (default build/release, relative to the repository) and JOBS (default nproc) can be
 # set in the environment. Paths in the arguments are relative to the current directory.
 set -euo pipefail
@@ -12,7 +14,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${BUILD_DIR:-build/release}"
 [[ "$build_dir" == /* ]] || build_dir="$root/$build_dir"
 jobs="${JOBS:-$(nproc)}"
-python=/usr/bin/python3 # Debian's python3-numpy; the python3 on PATH may lack numpy
 
 bash "$root/scripts/install_deps.sh"
 
@@ -36,36 +37,31 @@ if [[ -z "$cli" || ! -x "$cli" ]]; then
     exit 1
 fi
 
-user_inputs=0
-for argument in "$@"; do
-    [[ "$argument" == --logits || "$argument" == --logits=* ]] && user_inputs=1
+# Files among the arguments (anything that is not an option or an option's value).
+files=()
+options=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --model | --memory) options+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+        -*) options+=("$1"); shift ;;
+        *) files+=("$1"); shift ;;
+    esac
 done
-inputs=()
-if [[ $user_inputs -eq 0 ]]; then
+
+if [[ ${#files[@]} -eq 0 ]]; then
+    # The default input: the repository itself, shown with paths relative to its root.
+    cd "$root"
     demo_dir="$build_dir/demo"
     mkdir -p "$demo_dir"
-    "$python" - "$demo_dir" <<'PY'
-# logits[t] = log(count(prev, b) + 1/2) of an order-1 KT byte model that has seen text[:t+1]
-# and predicts targets[t] = text[t+1]; float32 T x 256 and int64 T, as a framework would save.
-import sys
-import numpy as np
-
-text = (b"It was the best of times, it was the worst of times, it was the age of wisdom, "
-        b"it was the age of foolishness, it was the epoch of belief, it was the epoch of "
-        b"incredulity, it was the season of Light, it was the season of Darkness.\n")
-counts = np.zeros((256, 256))
-logits = np.empty((len(text) - 1, 256), dtype=np.float32)
-for t in range(len(text) - 1):
-    logits[t] = np.log(counts[text[t]] + 0.5)
-    counts[text[t], text[t + 1]] += 1
-targets = np.frombuffer(text[1:], dtype=np.uint8).astype(np.int64)
-np.save(sys.argv[1] + "/logits.npy", logits)
-np.save(sys.argv[1] + "/targets.npy", targets)
-print(f"demo: {len(targets)} bytes of text, logits {logits.shape} {logits.dtype} -> {sys.argv[1]}")
-PY
-    inputs=(--logits "$demo_dir/logits.npy" --targets "$demo_dir/targets.npy")
+    mapfile -t headers < <(find include -name '*.hpp' -type f | LC_ALL=C sort)
+    cat "${headers[@]}" >"$demo_dir/all_headers.hpp"
+    mapfile -t largest < <(wc -c "${headers[@]}" | grep -v ' total$' | sort -rn | head -n 4 | awk '{print $2}')
+    relative_demo_dir="$(realpath --relative-to="$root" "$demo_dir")"
+    [[ -f README.md ]] && files+=(README.md)
+    files+=("${largest[@]}" "$relative_demo_dir/all_headers.hpp")
+    echo "demo: README.md, the 4 largest of ${#headers[@]} headers, and all of them concatenated"
 fi
 
-command=("$cli" score "${inputs[@]}" "$@")
+command=("$cli" measure "${files[@]}" "${options[@]}")
 echo "+ ${command[*]}"
 "${command[@]}"

@@ -11,7 +11,9 @@ packages=(
     catch2 libbenchmark-dev                    # tests, benchmarks
     python3-numpy                              # demo data, .npy fixtures (/usr/bin/python3)
     clang-format                               # Debian 12: clang-format 14 (scripts/check_format.sh)
-    zlib1g-dev liblzma-dev libzstd-dev libbrotli-dev # compressor baselines
+    zlib1g-dev liblzma-dev libzstd-dev libbrotli-dev # compressor baselines (codelength::baselines)
+    pkg-config                                 # finds libzstd and libbrotlienc
+    gzip xz-utils zstd                         # the CLI tests compare the baselines with these tools
 )
 
 if [[ "${CODELENGTH_SKIP_DEPS:-0}" == 1 ]]; then

@@ -5,8 +5,10 @@
 #include <string>
 
 #include "cli/arguments.hpp"
+#include "cli/compress_command.hpp"
 #include "cli/decode_command.hpp"
 #include "cli/encode_command.hpp"
+#include "cli/measure_command.hpp"
 #include "cli/score_command.hpp"
 #include "codelength/version.hpp"
 
@@ -16,11 +18,15 @@ constexpr const char* usage =
     "usage: codelength <command> [options]\n"
     "\n"
     "commands:\n"
-    "  score     code lengths of targets under precomputed logits (.npy): bits, perplexity,\n"
-    "            entropy, Min-K%, Min-K%++\n"
-    "  encode    code targets with a range coder driven by precomputed logits; write the stream\n"
-    "            and report its bits (ideal, quantized, coder overhead, header)\n"
-    "  decode    decode such a stream back into the targets (int64 .npy), given the same logits\n"
+    "  compress    compress a file with an adaptive byte model (context mixing by default)\n"
+    "  decompress  restore a file `codelength compress` made\n"
+    "  measure     code lengths of files under the model (ideal and real, round-trip verified)\n"
+    "              next to gzip -9, xz -9, zstd -19 and brotli -q 11\n"
+    "  score       code lengths of targets under precomputed logits (.npy): bits, perplexity,\n"
+    "              entropy, Min-K%, Min-K%++\n"
+    "  encode      code targets with a range coder driven by precomputed logits; write the stream\n"
+    "              and report its bits (ideal, quantized, coder overhead, header)\n"
+    "  decode      decode such a stream back into the targets (int64 .npy), given the same logits\n"
     "\n"
     "`codelength <command> --help` describes a command; `codelength --version` prints the version.\n";
 
@@ -37,6 +43,15 @@ int main(int argc, char** argv) {
         return 0;
     }
     try {
+        if (command == "compress") {
+            return codelength::cli::run_compress(argc, argv, 2);
+        }
+        if (command == "decompress") {
+            return codelength::cli::run_decompress(argc, argv, 2);
+        }
+        if (command == "measure") {
+            return codelength::cli::run_measure(argc, argv, 2);
+        }
         if (command == "score") {
             return codelength::cli::run_score(argc, argv, 2);
         }

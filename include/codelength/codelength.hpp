@@ -3,6 +3,7 @@
 #pragma once
 
 #include "codelength/coding/coding.hpp"
+#include "codelength/compress/compress.hpp"
 #include "codelength/core/core.hpp"
 #include "codelength/io/io.hpp"
 #include "codelength/metrics/metrics.hpp"

@@ -7,6 +7,7 @@
 #include "codelength/coding/checksum.hpp"
 #include "codelength/coding/coding_ledger.hpp"
 #include "codelength/coding/fingerprint.hpp"
+#include "codelength/coding/frequency_model.hpp"
 #include "codelength/coding/quantize.hpp"
 #include "codelength/coding/range_coder.hpp"
 #include "codelength/coding/sequence_coder.hpp"

@@ -4,5 +4,6 @@
 
 #include "codelength/metrics/code_length_ledger.hpp"
 #include "codelength/metrics/min_k.hpp"
+#include "codelength/metrics/prequential.hpp"
 #include "codelength/metrics/score.hpp"
 #include "codelength/metrics/word_count.hpp"

@@ -1,4 +1,7 @@
 // Umbrella of models/: built-in models.
 #pragma once
 
+#include "codelength/models/context_mixing.hpp"
 #include "codelength/models/logits_replay.hpp"
+#include "codelength/models/order0.hpp"
+#include "codelength/models/ppm.hpp"

@@ -1,0 +1,246 @@
+// The context-mixing model: the binary_model concept, p1 in range, determinism, exact round
+// trips through the binary coder (empty, 1 byte, all-equal, random, text, binary, and more
+// data than the hash tables hold), memory within budget, and compression of English-like text.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codelength/coding/binary_coder.hpp"
+#include "codelength/core/error.hpp"
+#include "codelength/core/model_concepts.hpp"
+#include "codelength/models/context_mixing.hpp"
+#include "support/catch.hpp"
+
+namespace {
+
+using byte_vector = std::vector<std::uint8_t>;
+using codelength::context_mixing_model;
+using codelength::context_mixing_options;
+
+constexpr context_mixing_options small_memory{16};
+
+// English-like text: words drawn with a skewed distribution, capitals, punctuation, newlines.
+byte_vector english_like(std::size_t size, std::uint32_t seed) {
+    static const char* const words[] = {
+        "the",          "of",         "and",         "to",          "in",      "a",      "is",
+        "that",         "for",        "it",          "as",          "was",     "with",   "be",
+        "by",           "on",         "not",         "he",          "this",    "are",    "or",
+        "his",          "from",       "at",          "which",       "but",     "have",   "an",
+        "had",          "they",       "you",         "were",        "their",   "one",    "all",
+        "we",           "can",        "her",         "has",         "there",   "been",   "if",
+        "more",         "when",       "will",        "would",       "who",     "so",     "no",
+        "model",        "data",       "length",      "code",        "bits",    "number", "program",
+        "license",      "software",   "copyright",   "compress",    "context", "mixing", "probability",
+        "distribution", "arithmetic", "information", "description", "between"};
+    constexpr std::size_t word_count = sizeof(words) / sizeof(words[0]);
+    std::mt19937 rng(seed);
+    std::geometric_distribution<std::size_t> pick(0.08);
+    byte_vector out;
+    bool sentence_start = true;
+    while (out.size() < size) {
+        std::string w = words[pick(rng) % word_count];
+        if (sentence_start) {
+            w[0] = static_cast<char>(w[0] - 'a' + 'A');
+            sentence_start = false;
+        }
+        out.insert(out.end(), w.begin(), w.end());
+        const auto r = rng() % 100;
+        if (r < 8) {
+            out.push_back('.');
+            sentence_start = true;
+            out.push_back(rng() % 4 == 0 ? '\n' : ' ');
+        } else if (r < 14) {
+            out.push_back(',');
+            out.push_back(' ');
+        } else {
+            out.push_back(' ');
+        }
+    }
+    out.resize(size);
+    return out;
+}
+
+byte_vector random_bytes(std::size_t size, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    byte_vector out(size);
+    for (auto& b : out) {
+        b = static_cast<std::uint8_t>(rng() >> 24);
+    }
+    return out;
+}
+
+// Binary-looking data: little-endian integers, a slowly varying signal and zero padding.
+byte_vector binary_like(std::size_t size, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    byte_vector out;
+    std::uint32_t counter = 1000;
+    while (out.size() < size) {
+        counter += static_cast<std::uint32_t>(rng() % 7);
+        for (int i = 0; i < 4; ++i) {
+            out.push_back(static_cast<std::uint8_t>(counter >> (8 * i)));
+        }
+        out.push_back(static_cast<std::uint8_t>(128 + static_cast<int>(rng() % 9) - 4));
+        out.insert(out.end(), static_cast<std::size_t>(rng() % 3), std::uint8_t{0});
+    }
+    out.resize(size);
+    return out;
+}
+
+struct coded {
+    byte_vector bytes;
+    double ideal_bits = 0;
+};
+
+coded encode(std::span<const std::uint8_t> data, context_mixing_options options) {
+    coded out;
+    context_mixing_model model(options);
+    codelength::binary_encoder<context_mixing_model::probability_bits> encoder(out.bytes);
+    for (const std::uint8_t c : data) {
+        for (int i = 7; i >= 0; --i) {
+            const int bit = (c >> i) & 1;
+            const std::uint32_t p1 = model.p1();
+            const double p = static_cast<double>(p1) / 4096.0;
+            out.ideal_bits -= std::log2(bit != 0 ? p : 1.0 - p);
+            encoder.encode_bit(bit, p1);
+            model.update(bit);
+        }
+    }
+    encoder.finish();
+    return out;
+}
+
+byte_vector decode(std::span<const std::uint8_t> bytes, std::size_t size, context_mixing_options options) {
+    context_mixing_model model(options);
+    codelength::binary_decoder<context_mixing_model::probability_bits> decoder(bytes);
+    byte_vector out;
+    out.reserve(size);
+    for (std::size_t k = 0; k < size; ++k) {
+        int c = 0;
+        for (int i = 0; i < 8; ++i) {
+            const int bit = decoder.decode_bit(model.p1());
+            model.update(bit);
+            c = c << 1 | bit;
+        }
+        out.push_back(static_cast<std::uint8_t>(c));
+    }
+    CHECK_FALSE(decoder.overran());
+    return out;
+}
+
+// Encodes, decodes with a second model and requires the exact bytes back; returns the coding.
+coded round_trip(const byte_vector& data, context_mixing_options options = small_memory) {
+    coded c = encode(data, options);
+    const byte_vector back = decode(c.bytes, data.size(), options);
+    REQUIRE(back == data);
+    // The real size is within the coder's termination bytes of the ideal code length.
+    CHECK(static_cast<double>(c.bytes.size()) * 8.0 <= c.ideal_bits + 8.0 * 9.0 + 0.001 * c.ideal_bits);
+    return c;
+}
+
+double bits_per_byte(const coded& c, std::size_t size) {
+    return c.ideal_bits / static_cast<double>(size);
+}
+
+} // namespace
+
+TEST_CASE("context_mixing_model is a binary_model", "[models][context_mixing]") {
+    STATIC_REQUIRE(codelength::binary_model<context_mixing_model>);
+    STATIC_REQUIRE(codelength::check_binary_model<context_mixing_model>());
+    STATIC_REQUIRE(codelength::model_probability_bits_v<context_mixing_model> == 12);
+}
+
+TEST_CASE("context_mixing_model keeps p1 in range and is deterministic", "[models][context_mixing]") {
+    const std::uint32_t seed = 20261128;
+    INFO("seed " << seed);
+    byte_vector data = english_like(20000, seed);
+    const byte_vector noise = random_bytes(5000, seed + 1);
+    data.insert(data.end(), noise.begin(), noise.end());
+    data.insert(data.end(), 5000, std::uint8_t{0xFF});
+    context_mixing_model a(small_memory);
+    context_mixing_model b(small_memory);
+    REQUIRE(a.fingerprint() == b.fingerprint());
+    for (const std::uint8_t c : data) {
+        for (int i = 7; i >= 0; --i) {
+            const int bit = (c >> i) & 1;
+            const std::uint32_t p = a.p1();
+            REQUIRE(p >= 1);
+            REQUIRE(p < 4096);
+            REQUIRE(b.p1() == p);
+            a.update(bit);
+            b.update(bit);
+        }
+    }
+}
+
+TEST_CASE("context_mixing_model memory stays within the budget", "[models][context_mixing]") {
+    for (const int mib : {8, 16, 100}) {
+        INFO("memory_mib " << mib);
+        const context_mixing_model model({mib});
+        CHECK(model.memory_mib() == mib);
+        CHECK(model.memory_bytes() <= static_cast<std::size_t>(mib) << 20);
+        CHECK(model.memory_bytes() >= (static_cast<std::size_t>(mib) << 20) / 2);
+    }
+    CHECK(context_mixing_model({8}).fingerprint() != context_mixing_model({16}).fingerprint());
+    CHECK_THROWS_AS(context_mixing_model({7}), codelength::invalid_argument_error);
+    CHECK_THROWS_AS(context_mixing_model({0}), codelength::invalid_argument_error);
+}
+
+TEST_CASE("context_mixing_model round trips through the binary coder", "[models][context_mixing]") {
+    const std::uint32_t seed = 7;
+    INFO("seed " << seed);
+    SECTION("empty") {
+        const coded c = round_trip({});
+        CHECK(c.bytes.size() <= 9);
+    }
+    SECTION("one byte") {
+        round_trip({0x41});
+        round_trip({0x00});
+        round_trip({0xFF});
+    }
+    SECTION("all-equal bytes") {
+        const byte_vector data(100000, 0x61);
+        const coded c = round_trip(data);
+        CHECK(bits_per_byte(c, data.size()) < 0.02);
+    }
+    SECTION("random bytes") {
+        const byte_vector data = random_bytes(100000, seed);
+        const coded c = round_trip(data);
+        // Incompressible data costs little more than 8 bits per byte.
+        CHECK(bits_per_byte(c, data.size()) < 8.05);
+    }
+    SECTION("English-like text") {
+        const byte_vector data = english_like(200000, seed);
+        round_trip(data);
+    }
+    SECTION("binary data") {
+        const byte_vector data = binary_like(200000, seed);
+        const coded c = round_trip(data);
+        CHECK(bits_per_byte(c, data.size()) < 4.0);
+    }
+    SECTION("more data than the hash tables hold") {
+        // At 8 MiB the context table is 2 MiB and the match history 1 MiB: 3 MiB of mixed
+        // data overflows both (hash slots are replaced, match pointers expire).
+        const context_mixing_options tiny{8};
+        const context_mixing_model probe(tiny);
+        REQUIRE(probe.memory_bytes() <= std::size_t{8} << 20);
+        byte_vector data = english_like(1500000, seed + 2);
+        const byte_vector noise = random_bytes(1000000, seed + 3);
+        data.insert(data.end(), noise.begin(), noise.end());
+        const byte_vector text = english_like(500000, seed + 2); // repeats the start, now expired
+        data.insert(data.end(), text.begin(), text.end());
+        round_trip(data, tiny);
+    }
+}
+
+TEST_CASE("context_mixing_model compresses English-like text below 3 bits per byte",
+          "[models][context_mixing]") {
+    const byte_vector data = english_like(300000, 11);
+    const coded c = encode(data, small_memory);
+    INFO("bits/byte " << bits_per_byte(c, data.size()));
+    CHECK(bits_per_byte(c, data.size()) < 3.0);
+    CHECK(static_cast<double>(c.bytes.size()) * 8.0 / static_cast<double>(data.size()) < 3.0);
+}
