@@ -220,17 +220,22 @@ public:
     }
 
     // Moves the last context's probability toward `bit`.
-    void update(int bit) noexcept {
-        std::uint32_t& e = m_entries[m_last];
-        // Invariant: entry = p22 << 10 | n with p22 the 22-bit probability and n <= m_limit.
+    void update(int bit) noexcept { adapt(m_entries[m_last], bit, m_limit); }
+
+    // Moves entry e toward `bit` at rate 1 / (n + 1.5) and counts the update.
+    // Invariant: e = p22 << 10 | n with p22 the 22-bit probability and n <= limit.
+    static void adapt(std::uint32_t& e, int bit, std::uint32_t limit) noexcept {
         const std::uint32_t n = e & 1023U;
         const auto p22 = static_cast<std::int64_t>(e >> 10);
         const std::int64_t target = static_cast<std::int64_t>(bit) << 22;
         // The step is a fraction < 1 of the distance to the target, floored: next stays in
         // [0, 2^22 - 1] without clamping.
         const std::int64_t next = p22 + (((target - p22) * reciprocal_table[n]) >> 16);
-        e = static_cast<std::uint32_t>(next) << 10 | (n < m_limit ? n + 1 : n);
+        e = static_cast<std::uint32_t>(next) << 10 | (n < limit ? n + 1 : n);
     }
+
+    // The raw entry of context cx (p22 << 10 | count).
+    [[nodiscard]] std::uint32_t entry(std::size_t cx) const noexcept { return m_entries[cx]; }
 
     [[nodiscard]] std::size_t memory_bytes() const noexcept {
         return m_entries.size() * sizeof(std::uint32_t);
@@ -240,6 +245,44 @@ private:
     std::vector<std::uint32_t> m_entries;
     std::uint32_t m_limit;
     std::size_t m_last = 0;
+};
+
+// State maps of 256 bit-history states each, in one table: one context per map per bit.
+template <std::size_t Maps>
+class state_map_bank {
+public:
+    // Every entry starts at its state's count-based estimate; limit in [1, 1023].
+    explicit state_map_bank(int limit) : m_entries(Maps * 256), m_limit(static_cast<std::uint32_t>(limit)) {
+        state_map initial(256, limit);
+        initial.init_from_bit_histories();
+        for (std::size_t m = 0; m < Maps; ++m) {
+            for (std::size_t s = 0; s < 256; ++s) {
+                m_entries[m * 256 + s] = initial.entry(s);
+            }
+        }
+    }
+
+    // The 12-bit p(1) of `state` in map m, remembered for update().
+    [[nodiscard]] int p(std::size_t m, std::uint8_t state) noexcept {
+        m_last[m] = m * 256 + state;
+        return static_cast<int>(m_entries[m_last[m]] >> 20);
+    }
+
+    // Moves every map's last entry toward `bit`.
+    void update(int bit) noexcept {
+        for (std::size_t m = 0; m < Maps; ++m) {
+            state_map::adapt(m_entries[m_last[m]], bit, m_limit);
+        }
+    }
+
+    [[nodiscard]] std::size_t memory_bytes() const noexcept {
+        return m_entries.size() * sizeof(std::uint32_t);
+    }
+
+private:
+    std::vector<std::uint32_t> m_entries;
+    std::array<std::size_t, Maps> m_last{};
+    std::uint32_t m_limit;
 };
 
 // A gated logistic mixer: p = squash(sum_i w_i x_i) with one weight vector per selector

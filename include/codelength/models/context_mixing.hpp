@@ -50,12 +50,12 @@ public:
 private:
     // Mixer inputs: the state_contexts (orders 0 and 1 direct, then the hashed ones), the
     // match model and a bias.
-    static constexpr int hashed_contexts = 6; // orders 2, 3, 4, 6, word, word pair
-    static constexpr int state_contexts = 2 + hashed_contexts;
-    static constexpr int match_input = state_contexts;
-    static constexpr int used_inputs = state_contexts + 2;
+    static constexpr std::size_t hashed_contexts = 6; // orders 2, 3, 4, 6, word, word pair
+    static constexpr std::size_t state_contexts = 2 + hashed_contexts;
+    static constexpr std::size_t match_input = state_contexts;
+    static constexpr std::size_t used_inputs = state_contexts + 2;
     // Padded to a multiple of 8 (unused inputs stay 0) so the mixer loops vectorize.
-    static constexpr int inputs = (used_inputs + 7) / 8 * 8;
+    static constexpr std::size_t inputs = (used_inputs + 7) / 8 * 8;
     static constexpr std::size_t match_contexts = 64;
     static constexpr std::size_t match_min_length = 6;
 
@@ -77,7 +77,7 @@ public:
 
     explicit context_mixing_model(context_mixing_options options = {})
         : m_memory_mib(checked_memory_mib(options.memory_mib)), m_order0(256), m_order1(65536),
-          m_mixer({2048, 256}, 256, 6, 2), m_apm_order1(65536, 7) {
+          m_state_maps(1023), m_mixer({2048, 256}, 256, 6, 2), m_apm_order1(65536, 7) {
         const std::size_t budget = (static_cast<std::size_t>(m_memory_mib) << 20) - fixed_memory_bytes;
         // Invariant: table + table / 2 + table / 4 <= budget.
         const std::size_t table_bytes = std::bit_floor(budget / 7 * 4);
@@ -87,10 +87,6 @@ public:
         m_bucket_mask = m_buckets.size() - 1;
         m_history_mask = m_history.size() - 1;
         m_match_mask = m_match_index.size() - 1;
-        for (auto& map : m_state_maps) {
-            map = detail::cm::state_map(256, 1023);
-            map.init_from_bit_histories();
-        }
         m_match_map = detail::cm::state_map(match_contexts, 1023);
         byte_contexts();
         nibble_contexts();
@@ -103,11 +99,11 @@ public:
     // Learns `bit` (0 or 1; any nonzero value counts as 1) and predicts the next one.
     void update(int bit) noexcept {
         bit = bit != 0 ? 1 : 0;
-        for (int i = 0; i < state_contexts; ++i) {
-            std::uint8_t& state = *m_states[static_cast<std::size_t>(i)];
+        for (std::size_t i = 0; i < state_contexts; ++i) {
+            std::uint8_t& state = *m_states[i];
             state = detail::cm::bit_histories.next[state][static_cast<std::size_t>(bit)];
-            m_state_maps[static_cast<std::size_t>(i)].update(bit);
         }
+        m_state_maps.update(bit);
         m_match_map.update(bit);
         m_mixer.update(bit);
         m_apm_order1.update(bit);
@@ -137,10 +133,7 @@ public:
         std::size_t total = m_order0.size() + m_order1.size() + m_buckets.size() * sizeof(bucket) +
                             m_history.size() + m_match_index.size() * sizeof(std::uint32_t) +
                             m_match_map.memory_bytes() + m_mixer.memory_bytes() + m_apm_order1.memory_bytes();
-        for (const auto& map : m_state_maps) {
-            total += map.memory_bytes();
-        }
-        return total;
+        return total + m_state_maps.memory_bytes();
     }
 
     [[nodiscard]] int memory_mib() const noexcept { return m_memory_mib; }
@@ -315,7 +308,7 @@ private:
             m_states[2 + i] = &m_slots[i]->bytes[m_node];
         }
         for (std::size_t i = 0; i < state_contexts; ++i) {
-            m_mixer.set(i, detail::cm::stretch(m_state_maps[i].p(*m_states[i])));
+            m_mixer.set(i, detail::cm::stretch(m_state_maps.p(i, *m_states[i])));
         }
         std::size_t match_context = 0;
         std::size_t match_context_bit = 0;
@@ -348,7 +341,7 @@ private:
     std::size_t m_history_mask = 0;
     std::size_t m_match_mask = 0;
 
-    std::array<detail::cm::state_map, state_contexts> m_state_maps;
+    detail::cm::state_map_bank<state_contexts> m_state_maps;
     detail::cm::state_map m_match_map;
     detail::cm::mixer_network<inputs, 2> m_mixer;
     detail::cm::apm m_apm_order1;
