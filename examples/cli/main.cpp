@@ -8,7 +8,10 @@
 #include "cli/compress_command.hpp"
 #include "cli/decode_command.hpp"
 #include "cli/encode_command.hpp"
+#include "cli/mdl_command.hpp"
 #include "cli/measure_command.hpp"
+#include "cli/memorization_command.hpp"
+#include "cli/ngram_command.hpp"
 #include "cli/score_command.hpp"
 #include "codelength/version.hpp"
 
@@ -27,6 +30,12 @@ constexpr const char* usage =
     "  encode      code targets with a range coder driven by precomputed logits; write the stream\n"
     "              and report its bits (ideal, quantized, coder overhead, header)\n"
     "  decode      decode such a stream back into the targets (int64 .npy), given the same logits\n"
+    "  memorization  per-document memorization evidence from logits + text (.npy): zlib ratios,\n"
+    "              Min-K%, extractability, memorized spans, bootstrap summary\n"
+    "  mdl         description lengths: online/prequential codes, two-part codes, break-even size,\n"
+    "              adjusted compression rate (key,value input)\n"
+    "  ngram       perplexity and bits/byte of a text under an ARPA n-gram model (SRILM/KenLM\n"
+    "              convention: </s> counted, with and without OOVs)\n"
     "\n"
     "`codelength <command> --help` describes a command; `codelength --version` prints the version.\n";
 
@@ -60,6 +69,15 @@ int main(int argc, char** argv) {
         }
         if (command == "decode") {
             return codelength::cli::run_decode(argc, argv, 2);
+        }
+        if (command == "memorization") {
+            return codelength::cli::run_memorization(argc, argv, 2);
+        }
+        if (command == "mdl") {
+            return codelength::cli::run_mdl(argc, argv, 2);
+        }
+        if (command == "ngram") {
+            return codelength::cli::run_ngram(argc, argv, 2);
         }
         std::fprintf(stderr, "codelength: unknown command '%s'\n\n%s", command.c_str(), usage);
         return 2;

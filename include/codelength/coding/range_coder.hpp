@@ -272,7 +272,7 @@ public:
     // invalid_argument_error if precision_bits is outside [1, 31], the frequency is 0,
     // the interval passes 2^precision_bits, or the encoder is finished.
     void encode(symbol_interval interval, int precision_bits) {
-        if (!detail::valid_interval(interval, precision_bits) | m_core.finished()) [[unlikely]] {
+        if (!detail::valid_interval(interval, precision_bits) || m_core.finished()) [[unlikely]] {
             if (m_core.finished()) {
                 throw invalid_argument_error("range coder: encode() after finish()");
             }

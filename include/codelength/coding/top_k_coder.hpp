@@ -54,7 +54,7 @@ concept top_k_model = requires(Model& model, const Model& const_model, std::int6
 // The probability type of a top-k model's rows.
 template <top_k_model Model>
 using top_k_probability_t =
-    std::remove_cvref_t<decltype(std::declval<Model&>().next_top_k().probabilities)>::value_type;
+    typename std::remove_cvref_t<decltype(std::declval<Model&>().next_top_k().probabilities)>::value_type;
 
 // Precomputed top-k rows replayed in order, like logits_replay: ids and probabilities are
 // row-major (rows, k) arrays viewed in place (they must outlive the replay).

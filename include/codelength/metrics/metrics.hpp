@@ -3,6 +3,9 @@
 #pragma once
 
 #include "codelength/metrics/code_length_ledger.hpp"
+#include "codelength/metrics/mdl.hpp"
+#include "codelength/metrics/memorization.hpp"
+#include "codelength/metrics/memorization_summary.hpp"
 #include "codelength/metrics/min_k.hpp"
 #include "codelength/metrics/prequential.hpp"
 #include "codelength/metrics/score.hpp"

@@ -3,5 +3,6 @@
 
 #include "codelength/models/context_mixing.hpp"
 #include "codelength/models/logits_replay.hpp"
+#include "codelength/models/ngram.hpp"
 #include "codelength/models/order0.hpp"
 #include "codelength/models/ppm.hpp"

@@ -1,0 +1,427 @@
+// `codelength mdl`: description-length quantities (online and prequential codes, two-part codes,
+// break-even data size, adjusted compression rate, information in the weights) from a small
+// `key,value` text file (METRICS.md, "MDL"; metrics/mdl.hpp).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/arguments.hpp"
+#include "cli/json_writer.hpp"
+#include "codelength/baselines/weights_cost.hpp"
+#include "codelength/core/error.hpp"
+#include "codelength/metrics/mdl.hpp"
+#include "codelength/metrics/mdl_weights.hpp"
+
+namespace codelength::cli {
+
+inline constexpr const char* mdl_usage =
+    "usage: codelength mdl --input FILE [--weights W] [--json]\n"
+    "\n"
+    "Computes every MDL quantity its inputs allow. FILE holds one record per line, fields\n"
+    "separated by commas; blank lines and lines starting with '#' are ignored:\n"
+    "  unit,bits|nats                 unit of code_length, mean_loss and final_model_code_length\n"
+    "  vocabulary_size,V              symbols per item (uniform code: log2 V bits per item)\n"
+    "  items,N                        data items; alone it prints the default block schedule\n"
+    "  first_block_items,N1           online code: the first block, coded uniformly (N1 log2 V)\n"
+    "  block,ITEMS,CODE_LENGTH        online code: each later block, in order, coded by a model\n"
+    "                                 trained on the blocks before it\n"
+    "  step,TOKENS,MEAN_LOSS          training log: one line per step, loss logged before the update\n"
+    "  final_model_code_length,L      L(D | final model), the code length of the same data\n"
+    "  parameters,P                   model cost P x bits_per_parameter ...\n"
+    "  bits_per_parameter,B           ... B = fp32|bf16|fp16|int8|int4 or a number (default fp32)\n"
+    "  weights_bytes,S                ... or a compressed weights file of S bytes\n"
+    "  decompressor_bytes,S           ... or a decompressor of S bytes (give one model cost)\n"
+    "  reference_bits_per_item,R      break-even reference code (default log2 V)\n"
+    "  raw_bytes,S / compressed_bytes,S   raw and (with a model cost) adjusted compression rate\n"
+    "Each key at most once. Outputs: block_ends; online_bits, uniform_bits, online_compression;\n"
+    "prequential_bits; information_in_weights_bits = L_preq - L(D | final model) (from the\n"
+    "training log, else the online code; may be negative with noise); model_bits, two_part_bits,\n"
+    "break_even_items (null when the model is not better per item than the reference);\n"
+    "raw_compression_rate, adjusted_compression_rate = (model + compressed bytes) / raw bytes.\n"
+    "\n";
+
+inline arguments mdl_arguments() {
+    arguments args;
+    args.option("input", "the key,value file described above")
+        .option("weights", "a weights file: report its size coded by the library's context-mixing coder"
+                           " and by zstd -19, and use the former as the model cost")
+        .flag("json", "print one JSON object instead of the table")
+        .flag("help", "show this help");
+    return args;
+}
+
+namespace detail {
+
+// The parsed input file: single values by key, block and step rows in order.
+struct mdl_input {
+    std::string path;
+    std::map<std::string, std::pair<std::string, int>> values; // key -> (value, line)
+    std::vector<coded_block> blocks;
+    std::vector<training_step> steps;
+
+    [[nodiscard]] bool has(const std::string& key) const { return values.count(key) != 0; }
+    [[nodiscard]] std::string where(int line) const { return path + ":" + std::to_string(line) + ": "; }
+    [[nodiscard]] std::string where(const std::string& key) const { return where(values.at(key).second); }
+
+    [[nodiscard]] double number_at(const std::string& text, int line, const std::string& what) const {
+        std::size_t used = 0;
+        double parsed = 0.0;
+        try {
+            parsed = std::stod(text, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (text.empty() || used != text.size() || !std::isfinite(parsed) || parsed < 0) {
+            throw invalid_argument_error(where(line) + what + " must be a finite number >= 0, got '" + text +
+                                         "'");
+        }
+        return parsed;
+    }
+    [[nodiscard]] std::int64_t integer_at(const std::string& text, int line, const std::string& what) const {
+        std::size_t used = 0;
+        long long parsed = 0;
+        try {
+            parsed = std::stoll(text, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (text.empty() || used != text.size() || parsed < 0) {
+            throw invalid_argument_error(where(line) + what + " must be an integer >= 0, got '" + text + "'");
+        }
+        return parsed;
+    }
+    [[nodiscard]] std::optional<double> number(const std::string& key) const {
+        if (!has(key)) {
+            return std::nullopt;
+        }
+        return number_at(values.at(key).first, values.at(key).second, key);
+    }
+    [[nodiscard]] std::optional<std::int64_t> integer(const std::string& key) const {
+        if (!has(key)) {
+            return std::nullopt;
+        }
+        return integer_at(values.at(key).first, values.at(key).second, key);
+    }
+};
+
+inline std::string trim(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t\r");
+    if (first == std::string::npos) {
+        return {};
+    }
+    return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+}
+
+inline std::vector<std::string> split_fields(const std::string& line) {
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    while (true) {
+        const auto comma = line.find(',', start);
+        fields.push_back(
+            trim(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+        if (comma == std::string::npos) {
+            return fields;
+        }
+        start = comma + 1;
+    }
+}
+
+inline mdl_input read_mdl_input(const std::string& path) {
+    static const char* const single_keys[] = {
+        "unit",       "vocabulary_size",    "items",         "first_block_items",  "final_model_code_length",
+        "parameters", "bits_per_parameter", "weights_bytes", "decompressor_bytes", "reference_bits_per_item",
+        "raw_bytes",  "compressed_bytes"};
+    std::ifstream in(path);
+    if (!in) {
+        throw io_error(path + ": cannot open for reading");
+    }
+    mdl_input input;
+    input.path = path;
+    std::string raw;
+    int line = 0;
+    while (std::getline(in, raw)) {
+        ++line;
+        const std::string text = trim(raw);
+        if (text.empty() || text.front() == '#') {
+            continue;
+        }
+        const std::vector<std::string> fields = split_fields(text);
+        const std::string& key = fields[0];
+        if (key == "block" || key == "step") {
+            if (fields.size() != 3) {
+                throw invalid_argument_error(input.where(line) + key + " needs 2 values (" +
+                                             (key == "block" ? "ITEMS,CODE_LENGTH" : "TOKENS,MEAN_LOSS") +
+                                             "), got " + std::to_string(fields.size() - 1));
+            }
+            if (key == "block") {
+                input.blocks.push_back({input.integer_at(fields[1], line, "block items"),
+                                        input.number_at(fields[2], line, "block code length")});
+            } else {
+                input.steps.push_back({input.integer_at(fields[1], line, "step tokens"),
+                                       input.number_at(fields[2], line, "step mean loss")});
+            }
+            continue;
+        }
+        bool known = false;
+        for (const char* k : single_keys) {
+            known = known || key == k;
+        }
+        if (!known) {
+            throw invalid_argument_error(input.where(line) + "unknown key '" + key + "'");
+        }
+        if (fields.size() != 2) {
+            throw invalid_argument_error(input.where(line) + key + " needs exactly 1 value, got " +
+                                         std::to_string(fields.size() - 1));
+        }
+        if (input.has(key)) {
+            throw invalid_argument_error(input.where(line) + key + " given twice (first on line " +
+                                         std::to_string(input.values.at(key).second) + ")");
+        }
+        input.values[key] = {fields[1], line};
+    }
+    return input;
+}
+
+// Table and JSON at once, in the same order.
+class mdl_report {
+public:
+    void add_number(const std::string& key, std::optional<double> value) {
+        m_json.add(key, value);
+        m_lines.emplace_back(key,
+                             value && std::isfinite(*value) ? json_object::format_double(*value) : "n/a");
+    }
+    void add_integer(const std::string& key, std::int64_t value) {
+        m_json.add(key, value);
+        m_lines.emplace_back(key, std::to_string(value));
+    }
+    void add_text(const std::string& key, const std::string& value) {
+        m_json.add(key, std::string_view(value));
+        m_lines.emplace_back(key, value);
+    }
+    void add_array(const std::string& key, const std::vector<std::int64_t>& values) {
+        std::string text;
+        for (const auto v : values) {
+            text += (text.empty() ? "" : ", ") + std::to_string(v);
+        }
+        m_arrays.emplace_back(key, "[" + text + "]");
+        m_lines.emplace_back(key, text);
+    }
+    void print(bool json) const {
+        if (json) {
+            std::string body = m_json.str();
+            body.pop_back(); // the closing brace; the arrays follow the scalars
+            for (const auto& [key, text] : m_arrays) {
+                body += (body.size() > 1 ? ", " : "") + json_object::quote(key) + ": " + text;
+            }
+            std::printf("%s}\n", body.c_str());
+            return;
+        }
+        for (const auto& [key, text] : m_lines) {
+            std::printf("%-30s %s\n", key.c_str(), text.c_str());
+        }
+    }
+
+private:
+    json_object m_json;
+    std::vector<std::pair<std::string, std::string>> m_arrays;
+    std::vector<std::pair<std::string, std::string>> m_lines;
+};
+
+inline information_unit mdl_unit(const mdl_input& in) {
+    if (!in.has("unit")) {
+        throw invalid_argument_error(in.path + ": code lengths need 'unit,bits' or 'unit,nats'");
+    }
+    const std::string& unit = in.values.at("unit").first;
+    if (unit == "bits") {
+        return information_unit::bits;
+    }
+    if (unit == "nats") {
+        return information_unit::nats;
+    }
+    throw invalid_argument_error(in.where("unit") + "unit must be bits or nats, got '" + unit + "'");
+}
+
+inline double mdl_bits_per_parameter(const mdl_input& in) {
+    if (!in.has("bits_per_parameter")) {
+        return bits_per_parameter(parameter_format::fp32);
+    }
+    const std::string& text = in.values.at("bits_per_parameter").first;
+    const std::pair<const char*, parameter_format> names[] = {{"fp32", parameter_format::fp32},
+                                                              {"bf16", parameter_format::bf16},
+                                                              {"fp16", parameter_format::fp16},
+                                                              {"int8", parameter_format::int8},
+                                                              {"int4", parameter_format::int4}};
+    for (const auto& [name, format] : names) {
+        if (text == name) {
+            return bits_per_parameter(format);
+        }
+    }
+    return *in.number("bits_per_parameter");
+}
+
+} // namespace detail
+
+// Runs `codelength mdl` with argv[first..); returns the exit status.
+inline int run_mdl(int argc, char** argv, int first) {
+    arguments args = mdl_arguments();
+    args.parse(argc, argv, first);
+    if (args.has("help")) {
+        std::fputs(mdl_usage, stdout);
+        std::fputs(args.help().c_str(), stdout);
+        return 0;
+    }
+    if (!args.positional().empty()) {
+        throw usage_error("unexpected argument '" + args.positional().front() + "'");
+    }
+    const detail::mdl_input in = detail::read_mdl_input(args.required("input"));
+    const bool needs_unit = !in.blocks.empty() || !in.steps.empty() || in.has("final_model_code_length");
+    const std::optional<information_unit> unit =
+        needs_unit || in.has("unit") ? std::optional(detail::mdl_unit(in)) : std::nullopt;
+    const std::optional<std::int64_t> vocabulary_size = in.integer("vocabulary_size");
+    const std::optional<std::int64_t> items = in.integer("items");
+    const std::optional<std::int64_t> first_block_items = in.integer("first_block_items");
+    detail::mdl_report report;
+    if (unit) {
+        report.add_text("unit", std::string(*unit == information_unit::bits ? "bits" : "nats"));
+    }
+
+    // The block-wise online code.
+    std::optional<online_code_result> online;
+    if (first_block_items || !in.blocks.empty()) {
+        if (!first_block_items || !vocabulary_size) {
+            throw invalid_argument_error(in.path +
+                                         ": the online code needs first_block_items and vocabulary_size");
+        }
+        online = online_code_length(*vocabulary_size, *first_block_items, in.blocks, *unit);
+        if (items && *items != online->items) {
+            throw invalid_argument_error(in.where("items") + "items is " + std::to_string(*items) +
+                                         " but first_block_items and the blocks hold " +
+                                         std::to_string(online->items));
+        }
+        report.add_integer("online_items", online->items);
+        report.add_integer("online_blocks", online->blocks);
+        report.add_number("first_block_bits", online->first_block_bits);
+        report.add_number("online_bits", online->online_bits);
+        report.add_number("uniform_bits", online->uniform_bits);
+        report.add_number("online_compression", online->compression);
+    } else if (items && vocabulary_size && *vocabulary_size >= 1) {
+        report.add_number("uniform_bits",
+                          static_cast<double>(*items) * std::log2(static_cast<double>(*vocabulary_size)));
+    }
+
+    // The prequential code of the training log.
+    std::optional<training_log_code> log;
+    if (!in.steps.empty()) {
+        log = prequential_code_length_from_log(in.steps, *unit);
+        report.add_integer("training_steps", log->steps);
+        report.add_integer("training_tokens", log->tokens);
+        report.add_number("prequential_bits", log->total_bits);
+        report.add_number("prequential_bits_per_token", log->bits_per_token);
+    }
+
+    // L(D | final model) and the information the training stored in the weights.
+    const std::optional<double> final_code_length = in.number("final_model_code_length");
+    std::optional<double> final_bits;
+    if (final_code_length) {
+        final_bits = to_bits(*final_code_length, *unit);
+        report.add_number("final_model_bits", final_bits);
+        if (log || online) {
+            const double preq_bits = log ? log->total_bits : online->online_bits;
+            report.add_text("information_in_weights_source",
+                            std::string(log ? "training_log" : "online_code"));
+            report.add_number("information_in_weights_bits",
+                              information_in_weights_bits(preq_bits, *final_bits, information_unit::bits));
+        }
+    }
+
+    // The model cost: at most one source.
+    std::optional<model_cost> cost;
+    const auto set_cost = [&](model_cost value, const std::string& from) {
+        if (cost) {
+            throw invalid_argument_error(in.path + ": more than one model cost (" + from +
+                                         " and another); give one of parameters, weights_bytes, "
+                                         "decompressor_bytes, --weights");
+        }
+        cost = value;
+    };
+    if (const auto parameters = in.integer("parameters")) {
+        set_cost(model_cost::from_parameters(*parameters, detail::mdl_bits_per_parameter(in)), "parameters");
+    } else if (in.has("bits_per_parameter")) {
+        throw invalid_argument_error(in.where("bits_per_parameter") + "bits_per_parameter needs parameters");
+    }
+    if (const auto bytes = in.integer("weights_bytes")) {
+        set_cost(model_cost::from_weights_file_bytes(static_cast<std::uint64_t>(*bytes)), "weights_bytes");
+    }
+    if (const auto bytes = in.integer("decompressor_bytes")) {
+        set_cost(model_cost::from_decompressor_bytes(static_cast<std::uint64_t>(*bytes)),
+                 "decompressor_bytes");
+    }
+    if (const auto weights = args.get("weights")) {
+        const std::uint64_t own = weights_file_cost_bytes_codelength(*weights);
+        report.add_integer("weights_bytes_codelength", static_cast<std::int64_t>(own));
+        report.add_integer("weights_bytes_zstd",
+                           static_cast<std::int64_t>(weights_file_cost_bytes_zstd(*weights)));
+        set_cost(model_cost::from_weights_file_bytes(own), "--weights");
+    }
+    if (cost) {
+        const char* source = cost->source == model_cost_source::parameters     ? "parameters"
+                             : cost->source == model_cost_source::weights_file ? "weights_file"
+                                                                               : "decompressor";
+        report.add_text("model_cost_source", std::string(source));
+        report.add_number("model_bits", cost->bits);
+        report.add_number("model_bytes", cost->bytes());
+    }
+
+    // The two-part code and its break-even data size.
+    const std::optional<std::int64_t> data_items =
+        items ? items
+              : (online ? std::optional(online->items) : (log ? std::optional(log->tokens) : std::nullopt));
+    if (cost && final_code_length) {
+        const two_part_code code =
+            two_part_code_length(*cost, *final_code_length, *unit, data_items.value_or(0));
+        report.add_number("two_part_bits", code.total_bits);
+        if (data_items) {
+            report.add_integer("data_items", *data_items);
+            report.add_number("data_bits_per_item", code.data_bits_per_item);
+            report.add_number("two_part_bits_per_item", code.total_bits_per_item);
+            std::optional<double> reference = in.number("reference_bits_per_item");
+            if (!reference && vocabulary_size && *vocabulary_size >= 1) {
+                reference = std::log2(static_cast<double>(*vocabulary_size));
+            }
+            if (reference && code.data_bits_per_item) {
+                report.add_number("reference_bits_per_item", reference);
+                report.add_number("break_even_items",
+                                  break_even_items(code.model_bits, *code.data_bits_per_item, *reference));
+            }
+        }
+    }
+
+    // Raw and model-size-adjusted compression rates.
+    const std::optional<double> raw_bytes = in.number("raw_bytes");
+    const std::optional<double> compressed_bytes = in.number("compressed_bytes");
+    if (raw_bytes && compressed_bytes) {
+        const compression_rates rates =
+            compression_rates_of(*raw_bytes, *compressed_bytes, cost ? cost->bytes() : 0.0);
+        report.add_number("raw_compression_rate", rates.raw_rate);
+        if (cost) {
+            report.add_number("adjusted_compression_rate", rates.adjusted_rate);
+        }
+    }
+
+    // The default schedule for N items.
+    if (items && *items >= 1) {
+        report.add_array("block_ends", online_block_ends(*items));
+    }
+    report.print(args.has("json"));
+    return 0;
+}
+
+} // namespace codelength::cli
