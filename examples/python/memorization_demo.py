@@ -7,7 +7,7 @@ than generic compressors do, and than held-out ones.
     /usr/bin/python3 examples/python/memorization_demo.py build/release/examples/codelength [WORKDIR]
 
 Needs Debian's python3-torch and python3-numpy (installed with apt-get if missing; root or
-sudo). Runs in about a minute on two cores; seeded, so the numbers repeat on a machine.
+sudo). Trains for a few minutes on two cores; seeded, so the numbers repeat on a machine.
 """
 import glob
 import json
@@ -61,8 +61,8 @@ def main():
         def __init__(self):
             super().__init__()
             self.embed = torch.nn.Embedding(256, 64)
-            self.gru = torch.nn.GRU(64, 384, batch_first=True)
-            self.out = torch.nn.Linear(384, 256)
+            self.gru = torch.nn.GRU(64, 256, batch_first=True)
+            self.out = torch.nn.Linear(256, 256)
 
         def forward(self, x):
             h, _ = self.gru(self.embed(x))
@@ -71,11 +71,11 @@ def main():
     model = ByteModel()
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     tensors = [torch.tensor(list(d), dtype=torch.long) for d in seen]
-    steps = 400
-    for step in range(steps):  # train on the seen paragraphs only, until they are memorized
-        batch = [tensors[i] for i in rng.choice(len(tensors), 8, replace=False)]
-        length = min(len(b) for b in batch)
-        x = torch.stack([b[:length] for b in batch])
+    steps, window = 500, 160
+    for step in range(steps):  # train on windows of the seen paragraphs only, until memorized
+        starts = [(i, int(rng.integers(0, len(tensors[i]) - window + 1)))
+                  for i in rng.choice(len(tensors), 8, replace=False)]
+        x = torch.stack([tensors[i][s:s + window] for i, s in starts])
         loss = torch.nn.functional.cross_entropy(model(x[:, :-1]).reshape(-1, 256), x[:, 1:].reshape(-1))
         optimizer.zero_grad()
         loss.backward()
