@@ -112,16 +112,17 @@ def main():
 
 
 def summarize(report, seen_count):
+    """Means over the seen and the held-out documents of the per-document metrics."""
     documents = report["documents"]
-    keys = [k for k in ("model_bits_per_byte", "gzip_bits_per_byte", "min_k_percent", "min_k_plus_plus",
-                        "zlib_entropy_over_log_perplexity", "loss_over_zlib_bytes", "extracted",
-                        "memorized_span_bytes") if k in documents[0]]
-    print(f"{'':<28}{'seen (trained on)':>20}{'held out':>12}")
+    keys = ["model_bits_per_byte", "gain_ratio_over_gzip_9", "gain_ratio_over_xz_9", "min_k_percent",
+            "min_k_plus_plus", "zlib_entropy_over_log_perplexity", "loss_over_zlib_bytes", "greedy_extractable",
+            "memorized_bytes", "bytes"]
+    print(f"{'mean over documents':<34}{'seen (trained on)':>18}{'held out':>12}")
     for key in keys:
         def mean(group):
             values = [float(d[key]) for d in group if d.get(key) is not None]
             return sum(values) / len(values) if values else float("nan")
-        print(f"{key:<28}{mean(documents[:seen_count]):>20.3f}{mean(documents[seen_count:]):>12.3f}")
+        print(f"{key:<34}{mean(documents[:seen_count]):>18.3f}{mean(documents[seen_count:]):>12.3f}")
 
 
 if __name__ == "__main__":
