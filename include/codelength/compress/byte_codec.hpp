@@ -169,6 +169,32 @@ double encode_bytes_frequencies(Model& model, std::span<const std::uint8_t> inpu
     return ideal_bits;
 }
 
+namespace detail {
+
+// Throws when the decoder read past the payload before byte `index` was complete.
+template <class Decoder>
+void check_not_overran(const Decoder& decoder, std::uint64_t index, std::uint64_t payload_end_offset) {
+    if (decoder.overran()) [[unlikely]] {
+        throw stream_payload_error(payload_end_offset,
+                                   "the payload ends before byte " + std::to_string(index) +
+                                       " of the original is decoded (truncated or corrupt)");
+    }
+}
+
+// Throws unless decoding used exactly the payload's bytes, consistently.
+template <class Decoder>
+void check_payload_consumed(const Decoder& decoder, std::uint64_t payload_bytes,
+                            std::uint64_t payload_offset) {
+    if (decoder.inconsistent() || decoder.stream_size() != payload_bytes) {
+        throw stream_payload_error(payload_offset +
+                                       std::min<std::uint64_t>(decoder.stream_size(), payload_bytes),
+                                   "the payload does not decode to exactly its " +
+                                       std::to_string(payload_bytes) + " bytes (it is corrupt)");
+    }
+}
+
+} // namespace detail
+
 // Decodes `size` bytes coded by encode_bytes_binary with an identically built model. Throws
 // stream_payload_error (offsets relative to payload_offset) when the payload does not decode
 // to exactly its own length.
@@ -189,21 +215,12 @@ std::vector<std::uint8_t> decode_bytes_binary(Model& model, std::span<const std:
             byte = (byte << 1U) | static_cast<unsigned>(bit);
         }
         out.push_back(static_cast<std::uint8_t>(byte));
-        if (decoder.overran()) [[unlikely]] {
-            throw stream_payload_error(payload_offset + payload.size(),
-                                       "the payload ends before byte " + std::to_string(i) +
-                                           " of the original is decoded (truncated or corrupt)");
-        }
+        detail::check_not_overran(decoder, i, payload_offset + payload.size());
         if (progress && ((i + 1) % detail::byte_codec_progress_step) == 0) {
             progress(i + 1);
         }
     }
-    if (decoder.inconsistent() || decoder.stream_size() != payload.size()) {
-        throw stream_payload_error(payload_offset +
-                                       std::min<std::uint64_t>(decoder.stream_size(), payload.size()),
-                                   "the payload does not decode to exactly its " +
-                                       std::to_string(payload.size()) + " bytes (it is corrupt)");
-    }
+    detail::check_payload_consumed(decoder, payload.size(), payload_offset);
     return out;
 }
 
@@ -237,21 +254,12 @@ std::vector<std::uint8_t> decode_bytes_frequencies(Model& model, std::span<const
         decoder.consume({low, high - low}, frequency_coder_precision_bits);
         out.push_back(static_cast<std::uint8_t>(symbol));
         model.update(static_cast<std::int64_t>(symbol));
-        if (decoder.overran()) [[unlikely]] {
-            throw stream_payload_error(payload_offset + payload.size(),
-                                       "the payload ends before byte " + std::to_string(i) +
-                                           " of the original is decoded (truncated or corrupt)");
-        }
+        detail::check_not_overran(decoder, i, payload_offset + payload.size());
         if (progress && ((i + 1) % detail::byte_codec_progress_step) == 0) {
             progress(i + 1);
         }
     }
-    if (decoder.inconsistent() || decoder.stream_size() != payload.size()) {
-        throw stream_payload_error(payload_offset +
-                                       std::min<std::uint64_t>(decoder.stream_size(), payload.size()),
-                                   "the payload does not decode to exactly its " +
-                                       std::to_string(payload.size()) + " bytes (it is corrupt)");
-    }
+    detail::check_payload_consumed(decoder, payload.size(), payload_offset);
     return out;
 }
 
