@@ -225,7 +225,7 @@ TEST_CASE("byte codec refuses hostile headers without allocating their sizes", "
     const auto set_field = [&](std::size_t offset, std::uint64_t value, std::size_t width) {
         bytes file = packed;
         REQUIRE(file.size() >= offset + width);
-        codelength::detail::codec_store_le(file.data() + offset, value, width);
+        codelength::detail::store_le(file.data() + offset, value, width);
         return resign(file);
     };
     CHECK_THROWS_AS(codelength::decompress_bytes(set_field(off::original_size, std::uint64_t{1} << 60U, 8)),

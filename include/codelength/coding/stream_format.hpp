@@ -55,6 +55,7 @@
 #include "codelength/coding/symbol_interval.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/half_types.hpp"
+#include "codelength/detail/little_endian.hpp"
 
 namespace codelength {
 
@@ -171,20 +172,6 @@ struct parsed_stream {
 };
 
 namespace detail {
-
-inline void store_le(std::uint8_t* out, std::uint64_t value, std::size_t bytes) noexcept {
-    for (std::size_t b = 0; b < bytes; ++b) {
-        out[b] = static_cast<std::uint8_t>((value >> (8U * b)) & 0xffU);
-    }
-}
-
-[[nodiscard]] inline std::uint64_t load_le(const std::uint8_t* in, std::size_t bytes) noexcept {
-    std::uint64_t value = 0;
-    for (std::size_t b = 0; b < bytes; ++b) {
-        value |= static_cast<std::uint64_t>(in[b]) << (8U * b);
-    }
-    return value;
-}
 
 [[nodiscard]] inline std::string hex64(std::uint64_t value) {
     std::ostringstream text;

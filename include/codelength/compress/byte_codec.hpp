@@ -37,6 +37,7 @@
 #include "codelength/coding/stream_errors.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/model_concepts.hpp"
+#include "codelength/detail/little_endian.hpp"
 #include "codelength/models/context_mixing.hpp"
 #include "codelength/models/order0.hpp"
 #include "codelength/models/ppm.hpp"
@@ -90,20 +91,6 @@ namespace detail {
 inline constexpr std::uint64_t byte_codec_progress_step = std::uint64_t{1} << 16U;
 // Output is reserved up to this size and grown while decoding beyond it.
 inline constexpr std::uint64_t byte_codec_reserve_cap = std::uint64_t{1} << 26U;
-
-inline void codec_store_le(std::uint8_t* out, std::uint64_t value, std::size_t bytes) noexcept {
-    for (std::size_t b = 0; b < bytes; ++b) {
-        out[b] = static_cast<std::uint8_t>((value >> (8U * b)) & 0xffU);
-    }
-}
-
-[[nodiscard]] inline std::uint64_t codec_load_le(const std::uint8_t* in, std::size_t bytes) noexcept {
-    std::uint64_t value = 0;
-    for (std::size_t b = 0; b < bytes; ++b) {
-        value |= static_cast<std::uint64_t>(in[b]) << (8U * b);
-    }
-    return value;
-}
 
 // The p1 the coders use: the model's, clamped to [1, 2^B - 1] (both sides clamp alike).
 template <int Bits>
@@ -325,13 +312,13 @@ write_byte_codec_header(const byte_codec_header& h) {
     out[byte_codec_offset::model_kind] = static_cast<std::uint8_t>(h.kind);
     out[byte_codec_offset::flags] = h.flags;
     out[byte_codec_offset::model_parameter] = h.model_parameter;
-    codec_store_le(out.data() + byte_codec_offset::memory_mib, h.memory_mib, 4);
-    codec_store_le(out.data() + byte_codec_offset::fingerprint, h.fingerprint, 8);
-    codec_store_le(out.data() + byte_codec_offset::original_size, h.original_size, 8);
-    codec_store_le(out.data() + byte_codec_offset::original_crc32c, h.original_crc32c, 4);
-    codec_store_le(out.data() + byte_codec_offset::payload_bytes, h.payload_bytes, 8);
-    codec_store_le(out.data() + byte_codec_offset::header_crc32c,
-                   crc32c(std::span<const std::uint8_t>(out.data(), byte_codec_offset::header_crc32c)), 4);
+    store_le(out.data() + byte_codec_offset::memory_mib, h.memory_mib, 4);
+    store_le(out.data() + byte_codec_offset::fingerprint, h.fingerprint, 8);
+    store_le(out.data() + byte_codec_offset::original_size, h.original_size, 8);
+    store_le(out.data() + byte_codec_offset::original_crc32c, h.original_crc32c, 4);
+    store_le(out.data() + byte_codec_offset::payload_bytes, h.payload_bytes, 8);
+    store_le(out.data() + byte_codec_offset::header_crc32c,
+             crc32c(std::span<const std::uint8_t>(out.data(), byte_codec_offset::header_crc32c)), 4);
     return out;
 }
 
@@ -468,7 +455,7 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
         throw truncated_header();
     }
     const std::uint8_t* in = compressed.data();
-    const auto stored_crc = static_cast<std::uint32_t>(detail::codec_load_le(in + off::header_crc32c, 4));
+    const auto stored_crc = static_cast<std::uint32_t>(detail::load_le(in + off::header_crc32c, 4));
     if (stored_crc != crc32c(compressed.first(off::header_crc32c))) {
         throw stream_header_error(off::header_crc32c, "header checksum mismatch (the header is damaged)");
     }
@@ -480,15 +467,15 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
     h.kind = static_cast<byte_model_kind>(kind_byte);
     h.flags = in[off::flags];
     h.model_parameter = in[off::model_parameter];
-    h.memory_mib = static_cast<std::uint32_t>(detail::codec_load_le(in + off::memory_mib, 4));
-    h.fingerprint = detail::codec_load_le(in + off::fingerprint, 8);
-    h.original_size = detail::codec_load_le(in + off::original_size, 8);
-    h.original_crc32c = static_cast<std::uint32_t>(detail::codec_load_le(in + off::original_crc32c, 4));
-    h.payload_bytes = detail::codec_load_le(in + off::payload_bytes, 8);
+    h.memory_mib = static_cast<std::uint32_t>(detail::load_le(in + off::memory_mib, 4));
+    h.fingerprint = detail::load_le(in + off::fingerprint, 8);
+    h.original_size = detail::load_le(in + off::original_size, 8);
+    h.original_crc32c = static_cast<std::uint32_t>(detail::load_le(in + off::original_crc32c, 4));
+    h.payload_bytes = detail::load_le(in + off::payload_bytes, 8);
     if ((h.flags & ~byte_codec_flag_stored) != 0) {
         throw stream_header_error(off::flags, "unknown flags " + std::to_string(h.flags));
     }
-    if (detail::codec_load_le(in + off::reserved, 4) != 0) {
+    if (detail::load_le(in + off::reserved, 4) != 0) {
         throw stream_header_error(off::reserved, "reserved field is not zero");
     }
     const bool stored = (h.flags & byte_codec_flag_stored) != 0;
