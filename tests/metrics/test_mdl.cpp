@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -239,7 +240,7 @@ TEST_CASE("two-part code and break-even size", "[mdl]") {
     // Undefined: the model is not better per item.
     CHECK_FALSE(codelength::break_even_items(8000.0, 8.0, 8.0));
     CHECK_FALSE(codelength::break_even_items(8000.0, 9.0, 8.0));
-    CHECK_FALSE(codelength::break_even_items(INFINITY, 1.0, 8.0));
+    CHECK_FALSE(codelength::break_even_items(std::numeric_limits<double>::infinity(), 1.0, 8.0));
     CHECK(*codelength::break_even_items(0.0, 1.0, 8.0) == 0.0);
 }
 

@@ -62,7 +62,7 @@ long double reference_lowest_mean(std::vector<double> values, double k_percent) 
             }
         }
         std::swap(values[taken], values[smallest]);
-        sum += values[taken];
+        sum += static_cast<long double>(values[taken]);
     }
     return sum / static_cast<long double>(count);
 }
@@ -93,7 +93,7 @@ std::vector<codelength::memorized_span> reference_spans(const std::vector<double
         long double run_bits = 0.0L;
         for (std::size_t t = start; t < end; ++t) {
             byte_end += bytes[t];
-            run_bits += bits[t];
+            run_bits += static_cast<long double>(bits[t]);
         }
         if (byte_end - byte_begin >= min_bytes) {
             codelength::memorized_span s;
@@ -188,8 +188,8 @@ TEST_CASE("memorization: every metric against long double references", "[metrics
         long double reference_bits = 0.0L;
         std::int64_t total_bytes = 0;
         for (std::size_t t = 0; t < n; ++t) {
-            model_bits += bits[t];
-            reference_bits += d.reference_surprisal_bits[t];
+            model_bits += static_cast<long double>(bits[t]);
+            reference_bits += static_cast<long double>(d.reference_surprisal_bits[t]);
             total_bytes += bytes[t];
         }
         const long double mean_bits = model_bits / static_cast<long double>(n);
@@ -400,7 +400,7 @@ TEST_CASE("memorization: seeded bootstrap of the mean", "[metrics][memorization]
             while (draw >= limit) {
                 draw = engine();
             }
-            sum += finite[draw % finite.size()];
+            sum += static_cast<long double>(finite[draw % finite.size()]);
         }
         means.push_back(sum / 6.0L);
     }

@@ -381,7 +381,7 @@ TEST_CASE("the total over 10^7 float32 tokens is within 1e-7 relative of the ref
         for (auto& v : row) {
             v = scale * normal(generator);
         }
-        long double m = *std::max_element(row.begin(), row.end());
+        const long double m = static_cast<long double>(*std::max_element(row.begin(), row.end()));
         long double sum = 0;
         for (const auto v : row) {
             sum += std::exp(static_cast<long double>(v) - m);

@@ -13,8 +13,7 @@
 
 #include "codelength/coding/frequency_model.hpp"
 #include "codelength/core/model_concepts.hpp"
-#include <algorithm>
-#include <cmath>
+#include "codelength/numerics/row_kernel.hpp"
 
 namespace codelength {
 
@@ -51,18 +50,9 @@ template <class Model>
     } else {
         static_assert(check_sequential_categorical_model<Model>());
         double bits = 0;
+        std::int64_t position = 0;
         for (const std::uint8_t byte : bytes) {
-            const auto row = model_next_row(model);
-            double max_value = -INFINITY;
-            for (std::int64_t i = 0; i < row.size; ++i) {
-                max_value = std::max(max_value, static_cast<double>(row[i]));
-            }
-            double sum = 0;
-            for (std::int64_t i = 0; i < row.size; ++i) {
-                sum += std::exp(static_cast<double>(row[i]) - max_value);
-            }
-            const double log_p = static_cast<double>(row[byte]) - max_value - std::log(sum);
-            bits -= log_p / std::log(2.0);
+            bits += compute_row_statistics(model_next_row(model), byte, position++).target_surprisal_bits();
             model_update(model, static_cast<std::int64_t>(byte));
         }
         return bits;

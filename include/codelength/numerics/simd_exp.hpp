@@ -58,8 +58,12 @@ template <class Arch>
 xsimd::batch<double, Arch> simd_exp_nonpositive(const xsimd::batch<double, Arch>& d) noexcept {
     using batch = xsimd::batch<double, Arch>;
     using int_batch = xsimd::batch<std::int64_t, Arch>;
+    // Adding 1.5 * 2^52 rounds d log2(e) to the nearest integer k, left in the low mantissa
+    // bits (no float-to-integer conversion, which a NaN would make undefined).
+    const batch shifter(6755399441055744.0);
+    const batch shifted = xsimd::fma(d, batch(1.4426950408889634), shifter);
+    const batch k = shifted - shifter;
     // ln2_hi has 32 significant bits, so k * ln2_hi is exact for |k| <= 2^20.
-    const batch k = xsimd::nearbyint(d * batch(1.4426950408889634));
     batch r = xsimd::fnma(k, batch(6.93147180369123816490e-01), d);
     r = xsimd::fnma(k, batch(1.90821492927058770002e-10), r);
     // Taylor to degree 13 on |r| <= 0.347: truncation error < 5e-18.
@@ -81,9 +85,10 @@ xsimd::batch<double, Arch> simd_exp_nonpositive(const xsimd::batch<double, Arch>
     for (std::size_t i = 1; i < std::size(inverse_factorials); ++i) {
         p = xsimd::fma(p, r, batch(inverse_factorials[i]));
     }
-    // 2^k for k in [-1010, 0]: biased exponent k + 1023 in bits 52..62.
-    const int_batch exponent = (xsimd::to_int(k) + int_batch(1023)) << 52;
-    return p * xsimd::bitwise_cast<batch>(exponent);
+    // 2^k for k in [-1010, 0]: the low 12 bits of the shifter's word are zero, so
+    // `shifted << 52` is k << 52, and adding it to p's bits scales p (in [0.7, 1.42]) by 2^k.
+    const int_batch scale = xsimd::bitwise_cast<int_batch>(shifted) << 52;
+    return xsimd::bitwise_cast<batch>(xsimd::bitwise_cast<int_batch>(p) + scale);
 }
 
 } // namespace codelength::detail
