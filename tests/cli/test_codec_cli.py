@@ -11,17 +11,12 @@ import sys
 
 import numpy as np
 
+from cli_check import check, failures
+
 CLI = sys.argv[1]
 WORK = sys.argv[2]
 SEED = 20261129
 HEADER_BYTES = 52
-failures = []
-
-
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-        print("FAILED:", what)
 
 
 def run(*args):

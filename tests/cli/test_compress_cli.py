@@ -12,18 +12,13 @@ import shutil
 import subprocess
 import sys
 
+from cli_check import check, failures
+
 CLI = os.path.abspath(sys.argv[1])
 WORK = sys.argv[2]
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SEED = 20261128
 MODELS = ["cm", "ppm", "order0"]
-failures = []
-
-
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-        print("FAILED:", what)
 
 
 def run(*args, stdin=None):

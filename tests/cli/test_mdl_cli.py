@@ -9,16 +9,11 @@ import shutil
 import subprocess
 import sys
 
+from cli_check import check, failures
+
 CLI = sys.argv[1]
 WORK = sys.argv[2]
 SEED = 20261128
-failures = []
-
-
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-        print("FAILED:", what)
 
 
 def run(*args):

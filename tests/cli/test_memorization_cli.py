@@ -15,16 +15,11 @@ import zlib
 
 import numpy as np
 
+from cli_check import check, failures
+
 CLI = sys.argv[1]
 WORK = sys.argv[2]
 SEED = 20261129
-failures = []
-
-
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-        print("FAILED:", what)
 
 
 def run(*args):

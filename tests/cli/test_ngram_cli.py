@@ -9,15 +9,10 @@ import shutil
 import subprocess
 import sys
 
+from cli_check import check, failures
+
 CLI = sys.argv[1]
 WORK = sys.argv[2]
-failures = []
-
-
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-        print("FAILED:", what)
 
 
 def run(*args):

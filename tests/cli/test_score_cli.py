@@ -10,16 +10,11 @@ import sys
 
 import numpy as np
 
+from cli_check import check, failures
+
 CLI = sys.argv[1]
 WORK = sys.argv[2]
 SEED = 20261128
-failures = []
-
-
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-        print("FAILED:", what)
 
 
 def run(*args):
