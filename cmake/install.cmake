@@ -5,6 +5,7 @@
 #                                              xsimd_xtl_workaround.cmake (with xsimd only),
 #                                              codelengthBaselinesTargets.cmake and
 #                                              codelength_compressors.cmake (with baselines only)
+#   share/pkgconfig/codelength.pc              Cflags only; Requires: xsimd when built with it
 #   share/doc/codelength/LICENSE               (not DOCDIR: that is named after the top-level project)
 # Header-only, so the package goes to the architecture-independent datadir and the version file
 # is ARCH_INDEPENDENT (a 32-bit consumer may use a package installed by a 64-bit build).
@@ -69,6 +70,38 @@ if(CODELENGTH_WITH_XSIMD)
     DESTINATION "${CODELENGTH_INSTALL_CMAKEDIR}"
     COMPONENT codelength_development)
 endif()
+
+# pkg-config: header-only, so the file goes to the architecture-independent share/pkgconfig
+# (where eigen3.pc and xtl.pc live, and where vcpkg expects it from a header-only port).
+# It carries only what codelength::codelength carries: the include directory, and with xsimd
+# the define and `Requires: xsimd` (xsimd ships xsimd.pc on Debian, vcpkg and Conan).
+# codelength::baselines has no .pc: its users add `pkg-config --libs zlib liblzma libzstd libbrotlienc`.
+set(CODELENGTH_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_DATADIR}/pkgconfig"
+    CACHE STRING "Where to install codelength.pc, relative to the prefix")
+mark_as_advanced(CODELENGTH_INSTALL_PKGCONFIGDIR)
+if(IS_ABSOLUTE "${CODELENGTH_INSTALL_PKGCONFIGDIR}")
+  set(codelength_pc_prefix "${CMAKE_INSTALL_PREFIX}")
+else()
+  # ${pcfiledir}/../.. for share/pkgconfig: the prefix is found from the file's own location.
+  file(RELATIVE_PATH codelength_pc_up "/root/${CODELENGTH_INSTALL_PKGCONFIGDIR}" "/root")
+  string(REGEX REPLACE "/$" "" codelength_pc_up "${codelength_pc_up}")
+  set(codelength_pc_prefix "\${pcfiledir}/${codelength_pc_up}")
+endif()
+if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(codelength_pc_includedir "${CMAKE_INSTALL_INCLUDEDIR}")
+else()
+  set(codelength_pc_includedir "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+set(codelength_pc_requires "")
+set(codelength_pc_cflags "")
+if(CODELENGTH_WITH_XSIMD)
+  set(codelength_pc_requires "xsimd")
+  string(APPEND codelength_pc_cflags " -DCODELENGTH_USE_XSIMD=1")
+endif()
+configure_file("${CMAKE_CURRENT_LIST_DIR}/codelength.pc.in" "${PROJECT_BINARY_DIR}/codelength.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/codelength.pc"
+  DESTINATION "${CODELENGTH_INSTALL_PKGCONFIGDIR}"
+  COMPONENT codelength_development)
 
 if(EXISTS "${PROJECT_SOURCE_DIR}/LICENSE")
   install(FILES "${PROJECT_SOURCE_DIR}/LICENSE"

@@ -1,5 +1,5 @@
 # Installs codelength into a clean staging prefix and checks what landed there.
-#   cmake -DBUILD_DIR=<build tree> -DPREFIX=<stage> [-DCONFIG=<cfg>] [-DEXPECT_XSIMD=ON|OFF]
+#   cmake -DBUILD_DIR=<build tree> -DPREFIX=<stage> [-DCONFIG=<cfg>] [-DEXPECT_XSIMD=ON|OFF] [-DEXPECT_CLI=ON]
 #         [-DSOURCE_DIR=<src> -DGENERATOR=<gen> -DCONFIGURE_OPTIONS=a|b|c]   (configure BUILD_DIR first)
 #         -P stage_install.cmake
 cmake_minimum_required(VERSION 3.23)
@@ -69,9 +69,10 @@ if(targets_text MATCHES "codelength_project_options|-march|-W[a-z]")
 endif()
 file(READ "${package_dir}/codelengthConfig.cmake" config_text)
 if(DEFINED EXPECT_XSIMD)
-  if(EXPECT_XSIMD AND NOT targets_text MATCHES "xsimd")
+  # (the link and the define, not header names such as detail/xsimd_compat.hpp)
+  if(EXPECT_XSIMD AND NOT targets_text MATCHES "INTERFACE_LINK_LIBRARIES \"[^\"]*xsimd")
     message(FATAL_ERROR "built with xsimd, but the exported target does not link it")
-  elseif(NOT EXPECT_XSIMD AND targets_text MATCHES "xsimd")
+  elseif(NOT EXPECT_XSIMD AND targets_text MATCHES "INTERFACE_(LINK_LIBRARIES|COMPILE_DEFINITIONS) \"[^\"]*(xsimd|XSIMD)")
     message(FATAL_ERROR "built without xsimd, but the exported target mentions it")
   endif()
   if(EXPECT_XSIMD)
@@ -84,6 +85,41 @@ if(DEFINED EXPECT_XSIMD)
   endif()
 endif()
 
+# pkg-config: Cflags only (the include directory, and the xsimd define and requirement
+# exactly when built with xsimd), relocatable through ${pcfiledir}.
+set(pc_file "${PREFIX}/share/pkgconfig/codelength.pc")
+if(NOT EXISTS "${pc_file}")
+  message(FATAL_ERROR "missing from the install: ${pc_file}")
+endif()
+file(READ "${pc_file}" pc_text)
+if(NOT pc_text MATCHES "\nprefix=\\\${pcfiledir}/" OR pc_text MATCHES "\nLibs")
+  message(FATAL_ERROR "codelength.pc should have a relocatable prefix and no Libs:\n${pc_text}")
+endif()
+if(DEFINED EXPECT_XSIMD)
+  if(EXPECT_XSIMD AND NOT (pc_text MATCHES "\nRequires: xsimd\n" AND pc_text MATCHES "-DCODELENGTH_USE_XSIMD=1"))
+    message(FATAL_ERROR "codelength.pc should require xsimd and define CODELENGTH_USE_XSIMD=1:\n${pc_text}")
+  elseif(NOT EXPECT_XSIMD AND pc_text MATCHES "xsimd|XSIMD")
+    message(FATAL_ERROR "codelength.pc mentions xsimd in a build without it:\n${pc_text}")
+  endif()
+endif()
+
+# Headers, the CMake package, the pkg-config file and the license: nothing else (no test
+# data, no private cmake modules outside the package directory). The command-line tool is
+# installed only by a build with the examples (EXPECT_CLI), never by a package's options.
 file(GLOB_RECURSE installed RELATIVE "${PREFIX}" "${PREFIX}/*")
+file(RELATIVE_PATH package_rel "${PREFIX}" "${package_dir}")
+set(unexpected)
+foreach(path IN LISTS installed)
+  if(NOT (path MATCHES "^include/codelength/.+\\.hpp$"
+      OR path MATCHES "^${package_rel}/[A-Za-z_]+\\.cmake$"
+      OR path STREQUAL "share/pkgconfig/codelength.pc"
+      OR path STREQUAL "share/doc/codelength/LICENSE"
+      OR (EXPECT_CLI AND path STREQUAL "bin/codelength")))
+    list(APPEND unexpected "${path}")
+  endif()
+endforeach()
+if(unexpected)
+  message(FATAL_ERROR "the install holds more than headers, config, pkg-config and license: ${unexpected}")
+endif()
 list(LENGTH installed count)
 message(STATUS "installed ${count} files into ${PREFIX} (package: ${package_dir})")

@@ -13,6 +13,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "codelength/detail/xsimd_compat.hpp"
+
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -38,7 +40,7 @@ xsimd::batch<std::uint32_t, Arch> steps_of(const logit_chunk& chunk, std::int64_
     const float_batch steps = (float_batch(chunk.max_logit) - z) * float_batch(steps_per_nat_float);
     // min(a, b) is a < b ? a : b on every ISA when no NaN is involved (the row has none).
     const float_batch clamped = xsimd::min(steps, float_batch(static_cast<float>(max_exponent_steps)));
-    return xsimd::bitwise_cast<xsimd::batch<std::uint32_t, Arch>>(xsimd::to_int(clamped)); // truncates
+    return detail::simd_bitwise_cast<xsimd::batch<std::uint32_t, Arch>>(xsimd::to_int(clamped)); // truncates
 }
 template <class Arch = xsimd::default_arch>
 xsimd::batch<std::uint32_t, Arch> steps_of(const step_chunk& chunk, std::int64_t i) noexcept {

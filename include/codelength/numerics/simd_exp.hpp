@@ -7,6 +7,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "codelength/detail/xsimd_compat.hpp"
+
 // GCC 12 reports AVX-512 intrinsics' deliberately undefined registers as uninitialized.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -49,8 +51,8 @@ xsimd::batch<float, Arch> simd_exp_nonpositive(const xsimd::batch<float, Arch>& 
     p = xsimd::fma(p, r, batch(1.0F));
     // p lies in [0.7, 1.42]: adding k << 23 to its bits scales it by 2^k, which stays normal
     // for k >= -124. The low 9 bits of the shifter's word are zero, so `shifted << 23` is k << 23.
-    const int_batch scale = xsimd::bitwise_cast<int_batch>(shifted) << 23;
-    return xsimd::bitwise_cast<batch>(xsimd::bitwise_cast<int_batch>(p) + scale);
+    const int_batch scale = simd_bitwise_cast<int_batch>(shifted) << 23;
+    return simd_bitwise_cast<batch>(simd_bitwise_cast<int_batch>(p) + scale);
 }
 
 // exp(d) for double lanes with d in [-700, 0].
@@ -87,8 +89,8 @@ xsimd::batch<double, Arch> simd_exp_nonpositive(const xsimd::batch<double, Arch>
     }
     // 2^k for k in [-1010, 0]: the low 12 bits of the shifter's word are zero, so
     // `shifted << 52` is k << 52, and adding it to p's bits scales p (in [0.7, 1.42]) by 2^k.
-    const int_batch scale = xsimd::bitwise_cast<int_batch>(shifted) << 52;
-    return xsimd::bitwise_cast<batch>(xsimd::bitwise_cast<int_batch>(p) + scale);
+    const int_batch scale = simd_bitwise_cast<int_batch>(shifted) << 52;
+    return simd_bitwise_cast<batch>(simd_bitwise_cast<int_batch>(p) + scale);
 }
 
 } // namespace codelength::detail

@@ -1,0 +1,9 @@
+"""Stub of conan.errors."""
+
+
+class ConanException(Exception):
+    pass
+
+
+class ConanInvalidConfiguration(ConanException):
+    pass
