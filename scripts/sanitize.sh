@@ -4,21 +4,16 @@
 #   BUILD_DIR=build/sanitize  JOBS=$(nproc)  CTEST_JOBS=2  scripts/sanitize.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/common.sh
 
 build_dir="${BUILD_DIR:-build/sanitize}"
 jobs="${JOBS:-$(nproc)}"
 ctest_jobs="${CTEST_JOBS:-2}"
 
 bash scripts/install_deps.sh
-command -v clang++ >/dev/null 2>&1 || {
-    sudo=(); [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
-}
+ensure_clang
 
-generator=()
-if [[ ! -f "$build_dir/CMakeCache.txt" && -z "${CMAKE_GENERATOR:-}" ]] && command -v ninja >/dev/null 2>&1; then
-    generator=(-G Ninja)
-fi
+cmake_generator "$build_dir"
 sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cmake -S . -B "$build_dir" "${generator[@]}" \
     -DCMAKE_CXX_COMPILER=clang++ \

@@ -72,4 +72,11 @@ public:
     using stream_error::stream_error;
 };
 
+// The header is valid but asks for more than the caller allows (output size, model memory):
+// refused before anything is allocated or decoded.
+class stream_limit_error : public stream_error {
+public:
+    using stream_error::stream_error;
+};
+
 } // namespace codelength

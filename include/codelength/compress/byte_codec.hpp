@@ -17,8 +17,9 @@
 // the model's minimum: small inputs do not pay for clearing large tables. The decoder rebuilds
 // the model from the header and checks its fingerprint. It refuses an original size larger than
 // the payload could hold at the model's lowest possible cost per byte (so a hostile size fails
-// before any allocation), reserves at most 64 MiB up front, and returns output only after the
-// payload decoded to exactly its length and the CRC-32C of the output matched.
+// before any allocation), reserves at most 64 MiB (and 256 bytes per payload byte) up front, and
+// returns output only after the payload decoded to exactly its length and the CRC-32C of the
+// output matched.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -66,6 +68,14 @@ struct compression_result {
 // Called with the number of input (or output) bytes done so far, every 64 KiB and at the end.
 using byte_progress = std::function<void(std::uint64_t done_bytes)>;
 
+// What decompress_bytes may spend on one file, checked against the header before anything is
+// allocated: set them when the input is untrusted (a valid 1 KiB cm file can announce ~3 MB of
+// output, and a model memory up to 256 MiB).
+struct decompression_limits {
+    std::uint64_t max_output_bytes = std::numeric_limits<std::uint64_t>::max();
+    std::uint32_t max_memory_mib = std::numeric_limits<std::uint32_t>::max();
+};
+
 inline constexpr std::array<std::uint8_t, 4> byte_codec_magic = {0x43, 0x4c, 0x5a, 0x42}; // "CLZB"
 inline constexpr std::uint8_t byte_codec_version = 1;
 inline constexpr std::size_t byte_codec_header_bytes = 48;
@@ -91,6 +101,16 @@ namespace detail {
 inline constexpr std::uint64_t byte_codec_progress_step = std::uint64_t{1} << 16U;
 // Output is reserved up to this size and grown while decoding beyond it.
 inline constexpr std::uint64_t byte_codec_reserve_cap = std::uint64_t{1} << 26U;
+
+// What a decoder reserves for `size` output bytes from a payload of `payload_bytes`: the whole
+// output unless that is more than 64 MiB or more than 256 bytes (plus 64 KiB) per payload byte,
+// so a forged size costs at most what the payload could plausibly hold up front.
+[[nodiscard]] inline std::size_t decode_reserve_bytes(std::uint64_t size,
+                                                      std::uint64_t payload_bytes) noexcept {
+    const std::uint64_t plausible =
+        (std::uint64_t{1} << 16U) + 256 * std::min<std::uint64_t>(payload_bytes, byte_codec_reserve_cap);
+    return static_cast<std::size_t>(std::min({size, byte_codec_reserve_cap, plausible}));
+}
 
 // The p1 the coders use: the model's, clamped to [1, 2^B - 1] (both sides clamp alike).
 template <int Bits>
@@ -193,7 +213,7 @@ std::vector<std::uint8_t> decode_bytes_binary(Model& model, std::span<const std:
     constexpr int bits = model_probability_bits_v<Model>;
     basic_binary_decoder<bits, span_source> decoder(payload);
     std::vector<std::uint8_t> out;
-    out.reserve(static_cast<std::size_t>(std::min(size, detail::byte_codec_reserve_cap)));
+    out.reserve(detail::decode_reserve_bytes(size, payload.size()));
     for (std::uint64_t i = 0; i < size; ++i) {
         unsigned byte = 0;
         for (int b = 0; b < 8; ++b) {
@@ -219,7 +239,7 @@ std::vector<std::uint8_t> decode_bytes_frequencies(Model& model, std::span<const
                                                    const byte_progress& progress = {}) {
     default_range_decoder decoder(payload);
     std::vector<std::uint8_t> out;
-    out.reserve(static_cast<std::size_t>(std::min(size, detail::byte_codec_reserve_cap)));
+    out.reserve(detail::decode_reserve_bytes(size, payload.size()));
     std::array<std::uint32_t, 256> freq{};
     constexpr auto p = static_cast<unsigned>(frequency_coder_precision_bits);
     for (std::uint64_t i = 0; i < size; ++i) {
@@ -426,10 +446,14 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
 // flags, memory setting, or an original size the payload cannot hold),
 // stream_model_mismatch_error (fingerprint), stream_trailing_bytes_error, stream_payload_error
 // (the payload does not decode to exactly its length), stream_checksum_error (the decoded bytes'
-// CRC-32C differs). Allocates at most min(original size, 64 MiB) up front plus what decoding
-// produces, and the model's memory as the header states (bounded by the models' maxima).
+// CRC-32C differs), and stream_limit_error (before allocating) when the header's original size
+// or model memory exceeds `limits`. Reserves at most min(original size, 64 MiB, 64 KiB + 256 bytes
+// per payload byte) up front plus what decoding produces, and the model's memory as the header
+// states, which must be the memory compress_bytes chooses for that original size (so at most the
+// next power of two >= 64 bytes per original byte, at least the model's minimum).
 [[nodiscard]] inline std::vector<std::uint8_t> decompress_bytes(std::span<const std::uint8_t> compressed,
-                                                                const byte_progress& progress = {}) {
+                                                                const byte_progress& progress = {},
+                                                                const decompression_limits& limits = {}) {
     namespace off = byte_codec_offset;
     const std::size_t size = compressed.size();
     for (std::size_t i = 0; i < byte_codec_magic.size() && i < size; ++i) {
@@ -511,6 +535,22 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
         throw stream_trailing_bytes_error(byte_codec_header_bytes + h.payload_bytes,
                                           std::to_string(available - h.payload_bytes) +
                                               " bytes follow the end of the payload");
+    }
+    if (h.kind != byte_model_kind::order0 &&
+        h.memory_mib != detail::effective_memory_mib(h.kind, h.memory_mib, h.original_size)) {
+        throw stream_header_error(off::memory_mib, "memory setting " + std::to_string(h.memory_mib) +
+                                                       " MiB is more than compress_bytes uses for " +
+                                                       std::to_string(h.original_size) + " bytes");
+    }
+    if (h.original_size > limits.max_output_bytes) {
+        throw stream_limit_error(off::original_size, "original size " + std::to_string(h.original_size) +
+                                                         " bytes exceeds the limit of " +
+                                                         std::to_string(limits.max_output_bytes));
+    }
+    if (!stored && h.kind != byte_model_kind::order0 && h.memory_mib > limits.max_memory_mib) {
+        throw stream_limit_error(off::memory_mib, "the model needs " + std::to_string(h.memory_mib) +
+                                                      " MiB, over the limit of " +
+                                                      std::to_string(limits.max_memory_mib) + " MiB");
     }
     const auto payload = compressed.subspan(byte_codec_header_bytes);
     std::vector<std::uint8_t> out;
