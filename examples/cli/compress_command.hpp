@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <span>
 #include <string>
 #include <utility>
@@ -27,11 +28,12 @@ inline constexpr const char* compress_usage =
     "\n";
 
 inline constexpr const char* decompress_usage =
-    "usage: codelength decompress IN OUT [--force]\n"
+    "usage: codelength decompress IN OUT [--max-output BYTES] [--max-memory MiB] [--force]\n"
     "\n"
     "Restores the file `codelength compress` packed into IN (the model and its memory are read\n"
     "from the stream's header). A corrupt, truncated or foreign IN exits with status 1 and a\n"
-    "message, and leaves no OUT. IN or OUT may be `-` for stdin or stdout.\n"
+    "message, and leaves no OUT; so does a header that asks for more output or model memory than\n"
+    "the limits (for untrusted files). IN or OUT may be `-` for stdin or stdout.\n"
     "\n";
 
 // The --model and --memory options shared by compress and measure.
@@ -144,7 +146,10 @@ inline int run_compress(int argc, char** argv, int first) {
 // Runs `codelength decompress` with argv[first..); returns the exit status.
 inline int run_decompress(int argc, char** argv, int first) {
     arguments args;
-    args.flag("force", "replace OUT if it exists", 'f').flag("help", "show this help", 'h');
+    args.option("max-output", "refuse a file that decompresses to more bytes (default: no limit)")
+        .option("max-memory", "refuse a file whose model needs more MiB (default: no limit)")
+        .flag("force", "replace OUT if it exists", 'f')
+        .flag("help", "show this help", 'h');
     args.parse(argc, argv, first);
     if (args.has("help")) {
         std::fputs(decompress_usage, stdout);
@@ -153,6 +158,10 @@ inline int run_decompress(int argc, char** argv, int first) {
     }
     const auto [input_path, output_path] = detail::input_output(args);
     const bool overwrite = args.has("force");
+    decompression_limits limits;
+    limits.max_output_bytes = static_cast<std::uint64_t>(args.integer(
+        "max-output", std::numeric_limits<std::int64_t>::max(), 0, std::numeric_limits<std::int64_t>::max()));
+    limits.max_memory_mib = static_cast<std::uint32_t>(args.integer("max-memory", 1 << 20, 1, 1 << 20));
     check_output(output_path, overwrite);
 
     const std::vector<std::uint8_t> input = read_whole_input(input_path);
@@ -162,7 +171,7 @@ inline int run_decompress(int argc, char** argv, int first) {
     bar.phase("decompress");
     std::vector<std::uint8_t> output;
     try {
-        output = decompress_bytes(input, detail::progress_to(bar, announced));
+        output = decompress_bytes(input, detail::progress_to(bar, announced), limits);
     } catch (const error& e) {
         throw format_error(display_name(input_path, "stdin") + ": " + e.what());
     }

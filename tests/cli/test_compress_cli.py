@@ -116,6 +116,17 @@ r = run("decompress", path("existing"), path("existing.out"), "-f")
 check(r.returncode == 0 and read("existing.out") == inputs["text"], "-f is --force")
 r = run("decompress", path("text.cm.cl"), path("existing.out"), "--force")
 check(r.returncode == 0 and read("existing.out") == inputs["text"], "decompress --force replaces OUT")
+
+# Limits for untrusted files: refused from the header, nothing written; at the limit it works.
+size = len(inputs["text"])
+r = run("decompress", path("text.cm.cl"), path("limited.out"), "--max-output", str(size - 1))
+check(r.returncode == 1 and b"exceeds the limit" in r.stderr and not os.path.exists(path("limited.out")),
+      f"--max-output below the size: exit {r.returncode} {r.stderr!r}")
+r = run("decompress", path("text.cm.cl"), path("limited.out"), "--max-memory", "4")
+check(r.returncode == 1 and b"over the limit" in r.stderr and not os.path.exists(path("limited.out")),
+      f"--max-memory below the model's: exit {r.returncode} {r.stderr!r}")
+r = run("decompress", path("text.cm.cl"), path("limited.out"), "--max-output", str(size), "--max-memory", "1024")
+check(r.returncode == 0 and read("limited.out") == inputs["text"], f"limits that allow the file: {r.stderr!r}")
 check(not leftovers(), f"temporary files left behind: {leftovers()}")
 
 # Damaged and foreign inputs: exit 1, a message naming the input, no output, no temporary file.
