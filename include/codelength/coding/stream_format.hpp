@@ -268,19 +268,10 @@ encode_stream_header(const stream_header& header) {
     header.payload_bytes = payload.size();
     header.payload_crc32c = crc32c(payload);
     const std::array<std::uint8_t, stream_header_bytes> head = encode_stream_header(header);
-    std::vector<std::uint8_t> bytes(stream_header_bytes + payload.size());
-    std::memcpy(bytes.data(), head.data(), stream_header_bytes);
-    if (!payload.empty()) {
-// GCC 12 at -O3 takes payload.size() for "up to SIZE_MAX - 51" here (a false positive).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wstringop-overflow"
-#endif
-        std::memcpy(bytes.data() + stream_header_bytes, payload.data(), payload.size());
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic pop
-#endif
-    }
+    std::vector<std::uint8_t> bytes(head.begin(), head.end());
+    bytes.resize(stream_header_bytes + payload.size());
+    std::copy(payload.begin(), payload.end(),
+              bytes.begin() + static_cast<std::ptrdiff_t>(stream_header_bytes));
     return bytes;
 }
 
