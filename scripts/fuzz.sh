@@ -36,6 +36,8 @@ cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 
 # One fuzzer per core; each gets `seconds` of wall time, a 10 s per-input timeout and 2 GiB.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+# The .npy target writes each input to a scratch file: keep it in memory when possible.
+if [[ -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 run_one() {
     local target="$1" work="$build_dir/corpus/$1" artifacts="$build_dir/artifacts/$1/"
     mkdir -p "$work" "$artifacts"
