@@ -1,6 +1,9 @@
 # Sourced by the build scripts: what they share.
 #   ensure_clang                 installs clang 14 and its sanitizer/libFuzzer runtimes if missing
 #   cmake_generator <build dir>  sets the array `generator` (Ninja for a new build dir if present)
+#   configure_sanitized <build dir> <cmake args>...
+#                                configures a clang build with ASan + UBSan (no recovery) and
+#                                warnings as errors, and exports the sanitizers' run options
 
 ensure_clang() {
     if command -v clang++ >/dev/null 2>&1 && [[ "$(clang++ -print-file-name=libclang_rt.fuzzer-x86_64.a)" == /* ]]; then
@@ -16,4 +19,19 @@ cmake_generator() {
     if [[ ! -f "$1/CMakeCache.txt" && -z "${CMAKE_GENERATOR:-}" ]] && command -v ninja >/dev/null 2>&1; then
         generator=(-G Ninja)
     fi
+}
+
+configure_sanitized() {
+    local build_dir="$1"
+    shift
+    cmake_generator "$build_dir"
+    local sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+    cmake -S . -B "$build_dir" "${generator[@]}" \
+        -DCMAKE_CXX_COMPILER=clang++ \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_CXX_FLAGS="$sanitizers" \
+        -DCMAKE_EXE_LINKER_FLAGS="$sanitizers" \
+        -DCODELENGTH_WARNINGS_AS_ERRORS=ON \
+        "$@"
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 }

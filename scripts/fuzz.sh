@@ -19,14 +19,7 @@ fi
 bash scripts/install_deps.sh
 ensure_clang
 
-cmake_generator "$build_dir"
-sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-cmake -S . -B "$build_dir" "${generator[@]}" \
-    -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_FLAGS="$sanitizers" \
-    -DCMAKE_EXE_LINKER_FLAGS="$sanitizers" \
-    -DCODELENGTH_WARNINGS_AS_ERRORS=ON \
+configure_sanitized "$build_dir" \
     -DCODELENGTH_BUILD_FUZZERS=ON \
     -DCODELENGTH_BUILD_TESTS=OFF \
     -DCODELENGTH_BUILD_EXAMPLES=OFF \
@@ -35,7 +28,6 @@ cmake -S . -B "$build_dir" "${generator[@]}" \
 cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 
 # One fuzzer per core; each gets `seconds` of wall time, a 10 s per-input timeout and 2 GiB.
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 # The .npy target writes each input to a scratch file: keep it in memory when possible.
 if [[ -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 run_one() {

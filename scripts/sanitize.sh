@@ -13,18 +13,10 @@ ctest_jobs="${CTEST_JOBS:-2}"
 bash scripts/install_deps.sh
 ensure_clang
 
-cmake_generator "$build_dir"
-sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-cmake -S . -B "$build_dir" "${generator[@]}" \
-    -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_FLAGS="$sanitizers" \
-    -DCMAKE_EXE_LINKER_FLAGS="$sanitizers" \
-    -DCODELENGTH_WARNINGS_AS_ERRORS=ON \
+configure_sanitized "$build_dir" \
     -DCODELENGTH_BUILD_TESTS=ON \
     -DCODELENGTH_BUILD_EXAMPLES=ON \
     -DCODELENGTH_BUILD_BENCHMARKS=OFF
 cmake --build "$build_dir" -j "$jobs"
 cd "$build_dir"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --output-on-failure -j "$ctest_jobs"
+ctest --output-on-failure -j "$ctest_jobs"

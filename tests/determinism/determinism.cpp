@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "codelength/coding/fingerprint.hpp"
 #include "codelength/coding/sequence_coder.hpp"
 #include "codelength/compress/byte_codec.hpp"
 #include "codelength/models/logits_replay.hpp"
@@ -26,11 +27,9 @@ namespace {
 using bytes = std::vector<std::uint8_t>;
 constexpr std::int64_t stream_tokens = 300; // tokens per coded stream
 
+// Seeded hashing: splitmix64 (golden-ratio step, then the library's finalizer).
 std::uint64_t mix(std::uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30U)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27U)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31U);
+    return codelength::detail::mix64(x + 0x9e3779b97f4a7c15ULL);
 }
 
 bytes make_bytes(int kind, std::size_t size) {

@@ -49,6 +49,14 @@ inline void* tracked_allocate(std::size_t size, std::size_t alignment) {
     return user;
 }
 
+inline void* tracked_allocate_or_null(std::size_t size, std::size_t alignment) noexcept {
+    try {
+        return tracked_allocate(size, alignment);
+    } catch (const std::bad_alloc&) {
+        return nullptr;
+    }
+}
+
 inline void tracked_free(void* pointer) noexcept {
     if (pointer == nullptr) {
         return;
@@ -77,32 +85,16 @@ void* operator new[](std::size_t size, std::align_val_t alignment) {
 }
 // The nothrow forms too: a sanitizer runtime defines its own, which would bypass the tracker.
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    try {
-        return codelength::testing::tracked_allocate(size, 16);
-    } catch (const std::bad_alloc&) {
-        return nullptr;
-    }
+    return codelength::testing::tracked_allocate_or_null(size, 16);
 }
 void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-    try {
-        return codelength::testing::tracked_allocate(size, 16);
-    } catch (const std::bad_alloc&) {
-        return nullptr;
-    }
+    return codelength::testing::tracked_allocate_or_null(size, 16);
 }
 void* operator new(std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-    try {
-        return codelength::testing::tracked_allocate(size, static_cast<std::size_t>(alignment));
-    } catch (const std::bad_alloc&) {
-        return nullptr;
-    }
+    return codelength::testing::tracked_allocate_or_null(size, static_cast<std::size_t>(alignment));
 }
 void* operator new[](std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-    try {
-        return codelength::testing::tracked_allocate(size, static_cast<std::size_t>(alignment));
-    } catch (const std::bad_alloc&) {
-        return nullptr;
-    }
+    return codelength::testing::tracked_allocate_or_null(size, static_cast<std::size_t>(alignment));
 }
 void operator delete(void* pointer, const std::nothrow_t&) noexcept {
     codelength::testing::tracked_free(pointer);
