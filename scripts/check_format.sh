@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks (or with --fix, applies) .clang-format over the C++ sources under include/ tests/
-# examples/ benchmarks/: files tracked by git plus new, not ignored ones.
+# examples/ tools/ benchmarks/: files tracked by git plus new, not ignored ones.
 #   scripts/check_format.sh          exit 1 and list the offending lines if anything is off
 #   scripts/check_format.sh --fix    rewrite the files in place
 # The style is pinned to clang-format 14 (Debian 12); set CLANG_FORMAT to choose the binary.
@@ -25,7 +25,7 @@ if [[ "$version" != *"version 14."* ]]; then
     echo "check_format.sh: warning: .clang-format is pinned to clang-format 14, found: $version" >&2
 fi
 
-dirs=(include tests examples benchmarks fuzz)
+dirs=(include tests examples tools benchmarks fuzz)
 files=()
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     while IFS= read -r -d '' file; do

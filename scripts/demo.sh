@@ -25,6 +25,7 @@ cmake -S "$root" -B "$build_dir" "${generator[@]}" \
     -DCMAKE_BUILD_TYPE=Release \
     -DCODELENGTH_BUILD_TESTS=OFF \
     -DCODELENGTH_BUILD_EXAMPLES=ON \
+    -DCODELENGTH_BUILD_TOOLS=ON \
     -DCODELENGTH_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$build_dir" --target codelength_cli -j "$jobs"
 

@@ -24,6 +24,7 @@ build() { # <name> <compiler> <flags> <native arch ON|OFF>
         -DCODELENGTH_WARNINGS_AS_ERRORS=ON \
         -DCODELENGTH_BUILD_TESTS=ON \
         -DCODELENGTH_BUILD_EXAMPLES=OFF \
+        -DCODELENGTH_BUILD_TOOLS=OFF \
         -DCODELENGTH_BUILD_BENCHMARKS=OFF >/dev/null
     cmake --build "$build_root/$1" -j "$jobs" --target codelength_determinism
 }

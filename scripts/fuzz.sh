@@ -23,6 +23,7 @@ configure_sanitized "$build_dir" \
     -DCODELENGTH_BUILD_FUZZERS=ON \
     -DCODELENGTH_BUILD_TESTS=OFF \
     -DCODELENGTH_BUILD_EXAMPLES=OFF \
+    -DCODELENGTH_BUILD_TOOLS=OFF \
     -DCODELENGTH_BUILD_BENCHMARKS=OFF \
     -DCODELENGTH_WITH_BASELINES=OFF >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"

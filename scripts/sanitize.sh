@@ -16,6 +16,7 @@ ensure_clang
 configure_sanitized "$build_dir" \
     -DCODELENGTH_BUILD_TESTS=ON \
     -DCODELENGTH_BUILD_EXAMPLES=ON \
+    -DCODELENGTH_BUILD_TOOLS=ON \
     -DCODELENGTH_BUILD_BENCHMARKS=OFF
 cmake --build "$build_dir" -j "$jobs"
 cd "$build_dir"

@@ -22,6 +22,7 @@ cmake -S . -B "$build_dir" "${generator[@]}" \
     -DCODELENGTH_WARNINGS_AS_ERRORS=ON \
     -DCODELENGTH_BUILD_TESTS=ON \
     -DCODELENGTH_BUILD_EXAMPLES=ON \
+    -DCODELENGTH_BUILD_TOOLS=ON \
     -DCODELENGTH_BUILD_BENCHMARKS=ON
 cmake --build "$build_dir" -j "$jobs"
 cd "$build_dir"

@@ -5,7 +5,7 @@
 #define CODELENGTH_VERSION_MINOR 1
 #define CODELENGTH_VERSION_PATCH 0
 
-namespace codelength {
+namespace codelength::inline v0 {
 // The version as "MAJOR.MINOR.PATCH".
 inline constexpr const char* version_string = "0.1.0";
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -75,6 +75,7 @@ class CodelengthConan(ConanFile):
         return {
             "CODELENGTH_BUILD_TESTS": False,
             "CODELENGTH_BUILD_EXAMPLES": False,
+            "CODELENGTH_BUILD_TOOLS": False,
             "CODELENGTH_BUILD_BENCHMARKS": False,
             "CODELENGTH_INSTALL": True,
             "CODELENGTH_WITH_XSIMD": True,

@@ -12,7 +12,7 @@
 #include "codelength/core/model_concepts.hpp"
 #include "codelength/models/logits_replay.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // A view of an Eigen expression with direct memory access (Matrix, Array, Map, Ref, Block,
 // Transpose of those): element (r, c) at data() + r * row_stride + c * column_stride, with the
@@ -64,4 +64,4 @@ template <class Derived>
 template <class Derived>
 void make_logits_replay(Eigen::PlainObjectBase<Derived>&& temporary) = delete;
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -14,7 +14,7 @@
 #include "codelength/core/model_concepts.hpp"
 #include "codelength/models/logits_replay.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 namespace detail {
 // xtensor expressions whose elements live in memory at data() + data_offset() + index . strides().
@@ -86,4 +86,4 @@ void make_logits_replay(xt::xarray_container<EC, L, SC, Tag>&& temporary) = dele
 template <class EC, std::size_t N, xt::layout_type L, class Tag>
 void make_logits_replay(xt::xtensor_container<EC, N, L, Tag>&& temporary) = delete;
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -8,7 +8,7 @@
 #include "codelength/adapters/xtensor_compat.hpp"
 #include "codelength/io/npy_reader.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // A read-only xtensor adaptor over the array's data, shaped and laid out like the file (C or
 // Fortran order). It shares ownership of the mapping or buffer, so it may outlive `array`.
@@ -28,4 +28,4 @@ template <npy_element Element>
                                                          layout);
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -33,7 +33,7 @@
 
 #include "codelength/core/error.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Sizes in bytes of the four reference compressors' output for one input.
 struct baseline_sizes {
@@ -177,4 +177,4 @@ inline baseline_sizes measure_baselines(std::span<const std::uint8_t> input) {
     return sizes;
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

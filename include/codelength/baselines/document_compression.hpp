@@ -16,7 +16,7 @@
 #include "codelength/core/error.hpp"
 #include "codelength/metrics/memorization.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Size in bytes of zlib's compress2 at Z_DEFAULT_COMPRESSION (level 6): the zlib-format stream
 // (2-byte header, 4-byte Adler-32 trailer) of Python's zlib.compress(input).
@@ -62,4 +62,4 @@ namespace codelength {
     };
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

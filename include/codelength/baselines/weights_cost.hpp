@@ -13,7 +13,7 @@
 #include "codelength/baselines/baselines.hpp"
 #include "codelength/metrics/mdl_weights.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Size in bytes of the zstd -19 frame of the weights file at `path` (zstd_19_bytes).
 // Throws io_error naming the path when it cannot be read.
@@ -22,4 +22,4 @@ namespace codelength {
     return zstd_19_bytes(bytes);
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

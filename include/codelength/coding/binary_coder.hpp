@@ -25,7 +25,7 @@
 #include "codelength/coding/range_coder.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 namespace detail {
 
@@ -163,4 +163,4 @@ using binary_encoder = basic_binary_encoder<ProbabilityBits, std::vector<std::ui
 template <int ProbabilityBits = 12>
 using binary_decoder = basic_binary_decoder<ProbabilityBits, span_source>;
 
-} // namespace codelength
+} // namespace codelength::inline v0

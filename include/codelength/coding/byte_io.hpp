@@ -10,7 +10,7 @@
 #include <ranges>
 #include <span>
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Something an encoder appends bytes to: `push_back(std::uint8_t)` (std::vector, std::string,
 // std::deque) or `put(std::uint8_t)`. Encoders hold a sink by reference.
@@ -96,4 +96,4 @@ private:
 static_assert(byte_source<span_source>);
 static_assert(byte_sink<counting_sink>);
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -16,7 +16,7 @@
 #define CODELENGTH_CRC32C_SSE42 0
 #endif
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Whether crc32c() runs on the SSE4.2 crc32 instruction in this build (results are identical).
 inline constexpr bool crc32c_hardware_accelerated = CODELENGTH_CRC32C_SSE42 != 0;
@@ -144,4 +144,4 @@ inline constexpr crc32c_table_set crc32c_tables = make_crc32c_tables();
     return ~state;
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

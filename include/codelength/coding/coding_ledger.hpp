@@ -9,7 +9,7 @@
 
 #include "codelength/numerics/compensated_sum.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // What an encode cost, in bits, split by cause. Two identities hold exactly:
 //   header_bits + payload_bits == 8 * total_bytes                       (integers)
@@ -127,4 +127,4 @@ private:
 
 } // namespace detail
 
-} // namespace codelength
+} // namespace codelength::inline v0

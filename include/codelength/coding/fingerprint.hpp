@@ -9,7 +9,7 @@
 #include <cstring>
 #include <span>
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 namespace detail {
 
@@ -128,4 +128,4 @@ private:
     std::uint64_t m_length_bytes = 0;
 };
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <span>
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // A model whose next_frequencies(out) fills 256 integer frequencies (each >= 1) for the next
 // byte and returns their total T (T <= 2^frequency_total_bits), and whose update(token) learns
@@ -39,4 +39,4 @@ namespace detail {
 
 } // namespace detail
 
-} // namespace codelength
+} // namespace codelength::inline v0

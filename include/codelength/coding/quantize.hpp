@@ -53,7 +53,7 @@
 #include "codelength/coding/quantize_simd.hpp"
 #endif
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // A symbol and its slot in the quantized CDF (what a decoder looks up).
 struct quantized_symbol {
@@ -574,4 +574,4 @@ private:
     std::int64_t m_row_index = 0;
 };
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -11,13 +11,14 @@
 // Everything after the conversion is integer arithmetic.
 #pragma once
 
+#include "codelength/core/config.hpp"
 #include <array>
 #include <bit>
 #include <cfloat>
 #include <cstdint>
 #include <limits>
 
-namespace codelength::detail {
+namespace codelength::inline v0::detail {
 
 static_assert(std::numeric_limits<float>::is_iec559 && std::numeric_limits<double>::is_iec559,
               "codelength quantization needs IEEE 754 binary32 and binary64");
@@ -167,4 +168,4 @@ struct cdf_scale {
     return 31 - floor_log2(max_probability);
 }
 
-} // namespace codelength::detail
+} // namespace codelength::inline v0::detail

@@ -7,7 +7,7 @@
 
 #include "codelength/coding/quantize_fixed_point.hpp"
 
-namespace codelength::detail {
+namespace codelength::inline v0::detail {
 
 // Where a kernel reads exponent steps: a contiguous run of float logits (steps computed on
 // the fly against the row maximum) or steps computed beforehand (double rows).
@@ -77,4 +77,4 @@ struct scalar_quantize_kernel {
     }
 };
 
-} // namespace codelength::detail
+} // namespace codelength::inline v0::detail

@@ -29,7 +29,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-namespace codelength::detail {
+namespace codelength::inline v0::detail {
 
 // Steps n = trunc(min((m - z) * K, 32767)) of the float lanes at logits + i: the same two
 // rounded operations as the scalar exponent_steps (a product feeds only min, never an add).
@@ -252,7 +252,7 @@ struct simd_quantize_kernel {
     }
 };
 
-} // namespace codelength::detail
+} // namespace codelength::inline v0::detail
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -30,7 +30,7 @@
 #include "codelength/coding/symbol_interval.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 namespace detail {
 
@@ -386,4 +386,4 @@ private:
 using default_range_encoder = range_encoder<std::vector<std::uint8_t>>;
 using default_range_decoder = range_decoder<span_source>;
 
-} // namespace codelength
+} // namespace codelength::inline v0

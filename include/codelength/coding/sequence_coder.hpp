@@ -38,7 +38,7 @@
 #include "codelength/core/model_concepts.hpp"
 #include "codelength/numerics/row_kernel.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // How encode_sequence codes.
 struct coding_options {
@@ -401,4 +401,4 @@ requires std::invocable<MakeModel&> encoded_stream verify_round_trip(MakeModel&&
     return encoded;
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -7,7 +7,7 @@
 
 #include "codelength/core/error.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Base of every stream decoding failure; what() is "byte offset N: <reason>".
 class stream_error : public format_error {
@@ -79,4 +79,4 @@ public:
     using stream_error::stream_error;
 };
 
-} // namespace codelength
+} // namespace codelength::inline v0

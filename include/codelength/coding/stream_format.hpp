@@ -57,7 +57,7 @@
 #include "codelength/core/half_types.hpp"
 #include "codelength/detail/little_endian.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // The first four bytes of every stream.
 inline constexpr std::array<std::uint8_t, 4> stream_magic = {0x43, 0x4c, 0x45, 0x4e}; // "CLEN"
@@ -421,4 +421,4 @@ inline void check_stream_model(const stream_header& header, const stream_model_d
     }
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

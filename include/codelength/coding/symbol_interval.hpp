@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Largest supported CDF precision: totals up to 2^31 keep every CDF entry in 32 bits.
 inline constexpr int max_precision_bits = 31;
@@ -22,4 +22,4 @@ struct symbol_interval {
     friend constexpr bool operator==(symbol_interval, symbol_interval) = default;
 };
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -27,7 +27,7 @@
 
 #include "codelength/coding/sequence_coder.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // One row of a top-k model: k distinct token ids in [0, V) and their probabilities under the
 // model's full distribution (each finite and >= 0, summing to at most 1 + 1e-3; the escape
@@ -497,4 +497,4 @@ requires std::invocable<MakeModel&>
     return encoded;
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -44,7 +44,7 @@
 #include "codelength/models/order0.hpp"
 #include "codelength/models/ppm.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Which built-in model codes a compressed file.
 enum class byte_model_kind : std::uint8_t { cm = 1, ppm = 2, order0 = 3 };
@@ -576,4 +576,4 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
     return out;
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -2,11 +2,12 @@
 // message names where the problem is (file, row, byte offset).
 #pragma once
 
+#include "codelength/core/config.hpp"
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Base of every exception the library throws on invalid input.
 class error : public std::runtime_error {
@@ -59,4 +60,4 @@ public:
     using error::error;
 };
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -2,10 +2,11 @@
 // and widened to float before any arithmetic.
 #pragma once
 
+#include "codelength/core/config.hpp"
 #include <bit>
 #include <cstdint>
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // bfloat16 stored as its 16-bit word (the high half of an IEEE binary32).
 struct bfloat16 {
@@ -99,4 +100,4 @@ static_assert(sizeof(bfloat16) == 2 && sizeof(float16) == 2);
     return value;
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -7,7 +7,7 @@
 
 #include "codelength/core/error.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // One row: `size` elements, `stride` elements apart.
 template <class Element>
@@ -44,4 +44,4 @@ struct matrix_view {
     }
 };
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -13,7 +13,7 @@
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 namespace customize {
 
@@ -349,4 +349,4 @@ void model_update_bit(Model& model, int bit) {
     }
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

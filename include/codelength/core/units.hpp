@@ -1,10 +1,11 @@
 // Units of information: bits and nats as distinct types, and the conversion constants.
 #pragma once
 
+#include "codelength/core/config.hpp"
 #include <cmath>
 #include <numbers>
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // 1 nat = 1/ln 2 bits = log2(e) bits.
 inline constexpr double bits_per_nat = std::numbers::log2e;
@@ -43,4 +44,4 @@ constexpr nats bits::to_nats() const noexcept {
     return nats{value * nats_per_bit};
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace codelength::detail {
+namespace codelength::inline v0::detail {
 
 // Writes the low `bytes` bytes of value to out, least significant first.
 inline void store_le(std::uint8_t* out, std::uint64_t value, std::size_t bytes) noexcept {
@@ -22,4 +22,4 @@ inline void store_le(std::uint8_t* out, std::uint64_t value, std::size_t bytes) 
     return value;
 }
 
-} // namespace codelength::detail
+} // namespace codelength::inline v0::detail

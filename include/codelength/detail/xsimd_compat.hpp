@@ -4,7 +4,7 @@
 
 #include <xsimd/xsimd.hpp>
 
-namespace codelength::detail {
+namespace codelength::inline v0::detail {
 
 // xsimd::bitwise_cast to the batch type To: xsimd 11 changed the template argument from the
 // batch type to its element type.
@@ -17,4 +17,4 @@ To simd_bitwise_cast(const xsimd::batch<T, Arch>& x) noexcept {
 #endif
 }
 
-} // namespace codelength::detail
+} // namespace codelength::inline v0::detail

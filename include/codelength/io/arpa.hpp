@@ -25,7 +25,7 @@
 
 #include "codelength/core/error.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // The n-grams of one order n: entry i is the id tuple ids[i*n .. i*n+n) (oldest word first).
 // Invariant: tuples are strictly increasing in lexicographic order (so lookups are binary
@@ -454,4 +454,4 @@ inline void arpa_sort_order(arpa_order& o, const arpa_file& file, const std::str
     return parse_arpa(text, path.string());
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -32,7 +32,7 @@
 #include <unistd.h>
 #endif
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // A whole file mapped read-only into memory; move-only, unmapped on destruction.
 // If another process truncates the file while it is mapped, reading the vanished pages raises
@@ -170,4 +170,4 @@ private:
 };
 
 } // namespace detail
-} // namespace codelength
+} // namespace codelength::inline v0

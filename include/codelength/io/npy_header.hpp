@@ -29,7 +29,7 @@
 #include "codelength/core/error.hpp"
 #include "codelength/core/half_types.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big,
               "codelength/io: mixed-endian platforms are not supported");
@@ -620,4 +620,4 @@ private:
     return header;
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -30,7 +30,7 @@
 #include "codelength/io/mapped_file.hpp"
 #include "codelength/io/npy_header.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // How read_npy gets the bytes: `automatic` maps files of at least npy_map_threshold_bytes and
 // reads smaller ones; `map` always maps (reads where mmap is unavailable); `read` never maps.
@@ -374,4 +374,4 @@ inline npy_array read_npy(const std::filesystem::path& path, npy_load_mode mode)
     return {path, detail::load_npy_read(path, source, file_size_bytes)};
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -30,7 +30,7 @@
 #include <unistd.h> // fsync, fileno
 #endif
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // The element order of the values handed to write_npy.
 enum class npy_memory_order : std::uint8_t {
@@ -223,4 +223,4 @@ void write_npy(const std::filesystem::path& path, const Values& values,
     detail::write_npy_bytes(path, npy_traits<element>::dtype, std::as_bytes(elements), shape, order);
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

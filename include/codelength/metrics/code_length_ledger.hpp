@@ -16,7 +16,7 @@
 #include "codelength/numerics/compensated_sum.hpp"
 #include "codelength/numerics/row_statistics.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Totals of a scored corpus: surprisal bits, scored tokens, UTF-8 bytes and words.
 // Every ratio is a weighted total over the whole corpus (METRICS.md, "Code length and
@@ -177,4 +177,4 @@ private:
     std::int64_t m_words = 0;
 };
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -21,7 +21,7 @@
 #include "codelength/core/units.hpp"
 #include "codelength/numerics/compensated_sum.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // The unit a caller's code lengths or losses are in: bits (log2) or nats (ln).
 enum class information_unit : std::uint8_t { bits, nats };
@@ -333,4 +333,4 @@ struct compression_rates {
     return to_bits(prequential_code_length, unit) - to_bits(final_model_code_length, unit);
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -24,7 +24,7 @@
 #include "codelength/metrics/min_k.hpp"
 #include "codelength/numerics/compensated_sum.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Teacher-forced per-token values of one document's n >= 1 targets, in position order.
 // Every non-empty span has length n; reference_surprisal_bits may be empty (no reference).
@@ -337,4 +337,4 @@ measure_document_memorization(const document_tokens& document, const generic_com
     return out;
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

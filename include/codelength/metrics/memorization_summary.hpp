@@ -16,7 +16,7 @@
 #include "codelength/core/error.hpp"
 #include "codelength/metrics/memorization.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // How bootstrap_mean resamples.
 struct bootstrap_options {
@@ -162,4 +162,4 @@ summarize_memorization(std::span<const document_memorization> documents,
     return out;
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

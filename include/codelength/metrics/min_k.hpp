@@ -14,7 +14,7 @@
 #include "codelength/metrics/code_length_ledger.hpp"
 #include "codelength/numerics/row_statistics.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // How many of n values "the lowest k%" keeps: max(1, floor(n * (k_percent / 100))), computed
 // in double. This is the reference code's `int(len(x) * ratio)` (Shi et al. 2023,
@@ -117,4 +117,4 @@ namespace detail {
     return min_k_plus_plus(std::span<const double>(z_scores), k_percent);
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -15,7 +15,7 @@
 #include "codelength/core/model_concepts.hpp"
 #include "codelength/numerics/row_kernel.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Sum of -log2 p(byte_t | bytes_<t) in bits as `model` learns `bytes` (it is updated).
 // A frequency_byte_model is scored by its integer frequencies (p = f / total); a binary model
@@ -59,4 +59,4 @@ template <class Model>
     }
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -20,7 +20,7 @@
 #include "codelength/numerics/row_kernel.hpp"
 #include "codelength/numerics/row_statistics.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // How score_logits / score_sequence run and what they keep.
 struct score_options {
@@ -199,4 +199,4 @@ inline void require_per_token(const score_result& result, const char* what) {
     return min_k_plus_plus(std::span<const double>(result.z_scores), k_percent);
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

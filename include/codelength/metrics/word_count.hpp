@@ -2,11 +2,12 @@
 // words = len(re.split(r"\s+", doc)) reproduced exactly.
 #pragma once
 
+#include "codelength/core/config.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 namespace detail {
 
@@ -69,4 +70,4 @@ namespace detail {
     return words;
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -7,6 +7,7 @@
 // probability ln(p / (1 - p)) is in 1/256 units, clamped to [-2047, 2047] (about +-8 nats).
 #pragma once
 
+#include "codelength/core/config.hpp"
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -17,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-namespace codelength::detail::cm {
+namespace codelength::inline v0::detail::cm {
 
 // A zero-initialized, cache-line-aligned array of trivial T for the large tables. It comes
 // from std::calloc, which (with glibc and most allocators) maps fresh zero pages lazily, so
@@ -472,4 +473,4 @@ private:
     int m_weight = 0;
 };
 
-} // namespace codelength::detail::cm
+} // namespace codelength::inline v0::detail::cm

@@ -30,7 +30,7 @@
 #include "codelength/core/error.hpp"
 #include "codelength/models/cm_primitives.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Configuration of context_mixing_model.
 struct context_mixing_options {
@@ -367,4 +367,4 @@ private:
     int m_p = 2048;
 };
 
-} // namespace codelength
+} // namespace codelength::inline v0

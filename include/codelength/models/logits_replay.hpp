@@ -9,7 +9,7 @@
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/core/model_concepts.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // A sequential categorical model whose context is a row index: next_logits() is row r of the
 // matrix and update(token) moves to row r + 1. Zero-copy: it keeps only the view, so the
@@ -76,4 +76,4 @@ private:
 template <class Element>
 logits_replay(matrix_view<Element>) -> logits_replay<Element>;
 
-} // namespace codelength
+} // namespace codelength::inline v0

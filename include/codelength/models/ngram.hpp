@@ -20,7 +20,7 @@
 #include "codelength/core/error.hpp"
 #include "codelength/io/arpa.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // An ARPA back-off model: p(w | h) for any context h of word ids (oldest first).
 // Invariant: every id the model hands out lies in [0, vocabulary_size()).
@@ -272,4 +272,4 @@ inline bool ngram_text_is_space(char c) noexcept {
     return score;
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

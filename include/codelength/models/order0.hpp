@@ -16,7 +16,7 @@
 
 #include "codelength/core/error.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Tuning of order0_model (part of its fingerprint).
 struct order0_options {
@@ -92,4 +92,4 @@ private:
     std::array<double, 256> m_log_probabilities{};
 };
 
-} // namespace codelength
+} // namespace codelength::inline v0

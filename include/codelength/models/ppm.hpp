@@ -34,7 +34,7 @@
 
 #include "codelength/core/error.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Tuning of ppm_model (all part of its fingerprint).
 struct ppm_options {
@@ -351,4 +351,4 @@ private:
     std::array<double, 256> m_log_probabilities{};
 };
 
-} // namespace codelength
+} // namespace codelength::inline v0

@@ -1,9 +1,10 @@
 // Neumaier's compensated summation, for long totals of code lengths.
 #pragma once
 
+#include "codelength/core/config.hpp"
 #include <cmath>
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 namespace detail {
 
@@ -29,4 +30,4 @@ struct compensated_sum {
 
 } // namespace detail
 
-} // namespace codelength
+} // namespace codelength::inline v0

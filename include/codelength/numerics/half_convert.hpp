@@ -19,7 +19,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-namespace codelength::detail {
+namespace codelength::inline v0::detail {
 
 // out[i] = float(in[i]) for i < n; bfloat16 words become the high half of a float.
 inline void widen_16bit(const bfloat16* in, std::int64_t n, float* out) noexcept {
@@ -61,7 +61,7 @@ inline void widen_16bit(const float16* in, std::int64_t n, float* out) noexcept 
     }
 }
 
-} // namespace codelength::detail
+} // namespace codelength::inline v0::detail
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -17,7 +17,7 @@
 #include "codelength/numerics/row_kernel_simd.hpp"
 #endif
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Whether compute_row_statistics can run the vectorized kernel in this build.
 inline constexpr bool simd_kernel_available =
@@ -108,4 +108,4 @@ void evaluate_rows(matrix_view<Element> logits, std::span<const std::int64_t> ta
     }
 }
 
-} // namespace codelength
+} // namespace codelength::inline v0

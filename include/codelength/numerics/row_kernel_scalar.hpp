@@ -13,7 +13,7 @@
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/numerics/row_statistics.hpp"
 
-namespace codelength::detail {
+namespace codelength::inline v0::detail {
 
 // Running sums of e_i = exp(z_i - m), e_i d_i and e_i d_i^2 with d_i = z_i - m for the current
 // maximum m; raising m to m' multiplies every e_i by exp(m - m') and shifts d_i by m - m'.
@@ -124,4 +124,4 @@ row_statistics row_statistics_scalar(strided_row<Element> row, std::int64_t targ
     return finish_row_statistics(moments, scored ? target : -1, target_logit, rank, row_index);
 }
 
-} // namespace codelength::detail
+} // namespace codelength::inline v0::detail

@@ -27,7 +27,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-namespace codelength::detail {
+namespace codelength::inline v0::detail {
 
 // Elements per chunk: the max pass and the exp pass both read the chunk from L1.
 // Float lanes sum at most chunk / lanes / 2 terms before the sums move into double.
@@ -332,7 +332,7 @@ row_statistics row_statistics_simd(strided_row<Element> row, std::int64_t target
                                  row_index);
 }
 
-} // namespace codelength::detail
+} // namespace codelength::inline v0::detail
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -10,7 +10,7 @@
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/core/units.hpp"
 
-namespace codelength {
+namespace codelength::inline v0 {
 
 // Everything the row kernel yields for one row z of logits and one target t.
 // Log-probabilities are accepted as logits too: the kernel renormalizes them.
@@ -44,4 +44,4 @@ enum class kernel_choice {
     simd,      // xsimd kernel; equals `automatic` when xsimd is available
 };
 
-} // namespace codelength
+} // namespace codelength::inline v0

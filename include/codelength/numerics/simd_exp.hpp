@@ -16,7 +16,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-namespace codelength::detail {
+namespace codelength::inline v0::detail {
 
 // Smallest argument simd_exp_nonpositive accepts; 2^k stays a normal number above it.
 template <class Float>
@@ -93,7 +93,7 @@ xsimd::batch<double, Arch> simd_exp_nonpositive(const xsimd::batch<double, Arch>
     return simd_bitwise_cast<batch>(simd_bitwise_cast<int_batch>(p) + scale);
 }
 
-} // namespace codelength::detail
+} // namespace codelength::inline v0::detail
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "cli/arguments.hpp"
-#include "cli/json_writer.hpp"
-#include "cli/npy_inputs.hpp"
+#include "arguments.hpp"
 #include "codelength/codelength.hpp"
 #include "codelength/io/io.hpp"
+#include "json_writer.hpp"
+#include "npy_inputs.hpp"
 
 namespace codelength::cli {
 

@@ -4,16 +4,16 @@
 #include <exception>
 #include <string>
 
-#include "cli/arguments.hpp"
-#include "cli/compress_command.hpp"
-#include "cli/decode_command.hpp"
-#include "cli/encode_command.hpp"
-#include "cli/mdl_command.hpp"
-#include "cli/measure_command.hpp"
-#include "cli/memorization_command.hpp"
-#include "cli/ngram_command.hpp"
-#include "cli/score_command.hpp"
+#include "arguments.hpp"
 #include "codelength/version.hpp"
+#include "compress_command.hpp"
+#include "decode_command.hpp"
+#include "encode_command.hpp"
+#include "mdl_command.hpp"
+#include "measure_command.hpp"
+#include "memorization_command.hpp"
+#include "ngram_command.hpp"
+#include "score_command.hpp"
 
 namespace {
 

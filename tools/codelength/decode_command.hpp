@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "cli/arguments.hpp"
-#include "cli/json_writer.hpp"
-#include "cli/npy_inputs.hpp"
-#include "cli/output_file.hpp"
+#include "arguments.hpp"
 #include "codelength/codelength.hpp"
 #include "codelength/coding/sequence_coder.hpp"
 #include "codelength/io/io.hpp"
+#include "json_writer.hpp"
+#include "npy_inputs.hpp"
+#include "output_file.hpp"
 
 namespace codelength::cli {
 

@@ -13,15 +13,15 @@
 #include <string>
 #include <vector>
 
-#include "cli/arguments.hpp"
-#include "cli/byte_files.hpp"
-#include "cli/json_writer.hpp"
-#include "cli/npy_inputs.hpp"
+#include "arguments.hpp"
+#include "byte_files.hpp"
 #include "codelength/baselines/document_compression.hpp"
 #include "codelength/codelength.hpp"
 #include "codelength/io/io.hpp"
 #include "codelength/metrics/memorization.hpp"
 #include "codelength/metrics/memorization_summary.hpp"
+#include "json_writer.hpp"
+#include "npy_inputs.hpp"
 
 namespace codelength::cli {
 

@@ -10,11 +10,11 @@
 #include <sstream>
 #include <string>
 
-#include "cli/arguments.hpp"
-#include "cli/json_writer.hpp"
+#include "arguments.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/io/arpa.hpp"
 #include "codelength/models/ngram.hpp"
+#include "json_writer.hpp"
 
 namespace codelength::cli {
 

@@ -13,12 +13,12 @@
 #include <utility>
 #include <vector>
 
-#include "cli/arguments.hpp"
-#include "cli/json_writer.hpp"
+#include "arguments.hpp"
 #include "codelength/baselines/weights_cost.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/metrics/mdl.hpp"
 #include "codelength/metrics/mdl_weights.hpp"
+#include "json_writer.hpp"
 
 namespace codelength::cli {
 

@@ -15,8 +15,8 @@
 
 #include <unistd.h> // isatty
 
-#include "cli/output_file.hpp"
 #include "codelength/core/error.hpp"
+#include "output_file.hpp"
 
 namespace codelength::cli {
 

@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "cli/arguments.hpp"
-#include "cli/byte_files.hpp"
-#include "cli/compress_command.hpp"
-#include "cli/json_writer.hpp"
+#include "arguments.hpp"
+#include "byte_files.hpp"
 #include "codelength/baselines/baselines.hpp"
 #include "codelength/compress/byte_codec.hpp"
+#include "compress_command.hpp"
+#include "json_writer.hpp"
 
 namespace codelength::cli {
 

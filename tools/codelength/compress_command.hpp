@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "cli/arguments.hpp"
-#include "cli/byte_files.hpp"
+#include "arguments.hpp"
+#include "byte_files.hpp"
 #include "codelength/compress/byte_codec.hpp"
 
 namespace codelength::cli {
