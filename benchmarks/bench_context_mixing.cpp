@@ -54,7 +54,7 @@ constexpr int bits = model_type::probability_bits;
 
 void bm_context_mixing_compress(benchmark::State& state) {
     const auto& data = text_buffer();
-    const int mib = static_cast<int>(state.range(0));
+    const auto mib = static_cast<std::uint32_t>(state.range(0));
     std::vector<std::uint8_t> out;
     for (auto _ : state) {
         state.PauseTiming();
@@ -80,7 +80,7 @@ void bm_context_mixing_compress(benchmark::State& state) {
 
 void bm_context_mixing_decompress(benchmark::State& state) {
     const auto& data = text_buffer();
-    const int mib = static_cast<int>(state.range(0));
+    const auto mib = static_cast<std::uint32_t>(state.range(0));
     std::vector<std::uint8_t> coded;
     {
         model_type model(codelength::context_mixing_options{mib});

@@ -38,7 +38,7 @@ import json, os, subprocess, sys, time
 cli, work = sys.argv[1], sys.argv[2]
 
 def measure(path, model):
-    result = subprocess.run([cli, "measure", path, "--model", model, "--json"], check=True,
+    result = subprocess.run([cli, "measure", path, "--model", model, "--json", "--timing"], check=True,
                             capture_output=True, text=True)
     return json.loads(result.stdout)["files"][0]
 

@@ -61,7 +61,7 @@ def main():
         ours_seconds = []
         for _ in range(repetitions):
             result = subprocess.run([cli, "score", "--logits", logits_path, "--targets", targets_path,
-                                     "--threads", "1", "--json"], check=True, capture_output=True, text=True)
+                                     "--threads", "1", "--json", "--timing"], check=True, capture_output=True, text=True)
             report = json.loads(result.stdout)
             ours_seconds.append(report["seconds"])
         nats_torch = float(loss)

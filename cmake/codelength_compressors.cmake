@@ -6,7 +6,9 @@
 # codelength_find_compressors(<result-variable>) sets the variable to TRUE when all four were
 # found (and their targets exist), FALSE otherwise, and <result-variable>_MISSING to the list
 # of what is missing. It never fails itself: the caller decides (FATAL_ERROR in the build, a
-# missing optional component in the package).
+# missing optional component in the package). It is a function: the Find modules' variables
+# (ZLIB_FOUND, LIBLZMA_FOUND, PKG_CONFIG_FOUND, ...) stay in its scope; only the imported
+# targets (directory-scoped) and the Find modules' cache entries remain visible to the caller.
 include_guard(GLOBAL)
 
 # codelength_deps::<name> from pkg-config module <module>, or from <header> + library <library>.
@@ -34,31 +36,32 @@ function(codelength_find_pkg_library name module header library)
   endif()
 endfunction()
 
-macro(codelength_find_compressors result)
-  set(${result}_MISSING "")
+function(codelength_find_compressors result)
+  set(missing "")
   if(NOT TARGET ZLIB::ZLIB)
     find_package(ZLIB QUIET)
   endif()
   if(NOT TARGET ZLIB::ZLIB)
-    list(APPEND ${result}_MISSING "zlib (zlib1g-dev)")
+    list(APPEND missing "zlib (zlib1g-dev)")
   endif()
   if(NOT TARGET LibLZMA::LibLZMA)
     find_package(LibLZMA QUIET)
   endif()
   if(NOT TARGET LibLZMA::LibLZMA)
-    list(APPEND ${result}_MISSING "liblzma (liblzma-dev)")
+    list(APPEND missing "liblzma (liblzma-dev)")
   endif()
   codelength_find_pkg_library(zstd libzstd zstd.h zstd)
   if(NOT TARGET codelength_deps::zstd)
-    list(APPEND ${result}_MISSING "libzstd (libzstd-dev)")
+    list(APPEND missing "libzstd (libzstd-dev)")
   endif()
   codelength_find_pkg_library(brotlienc libbrotlienc brotli/encode.h brotlienc)
   if(NOT TARGET codelength_deps::brotlienc)
-    list(APPEND ${result}_MISSING "libbrotlienc (libbrotli-dev)")
+    list(APPEND missing "libbrotlienc (libbrotli-dev)")
   endif()
-  if(${result}_MISSING)
-    set(${result} FALSE)
+  set(${result}_MISSING "${missing}" PARENT_SCOPE)
+  if(missing)
+    set(${result} FALSE PARENT_SCOPE)
   else()
-    set(${result} TRUE)
+    set(${result} TRUE PARENT_SCOPE)
   endif()
-endmacro()
+endfunction()

@@ -7,8 +7,8 @@
 namespace {
 
 // An untrusted-input caller's limits; they also keep every run of the fuzzer short.
-constexpr codelength::decompression_limits fuzz_limits{.max_output_bytes = std::uint64_t{1} << 16U,
-                                                       .max_memory_mib = 16};
+constexpr codelength::decoding_limits fuzz_limits{.max_output_bytes = std::uint64_t{1} << 16U,
+                                                  .max_memory_mib = 16};
 
 void decompress_and_check(std::span<const std::uint8_t> file) {
     std::vector<std::uint8_t> original;

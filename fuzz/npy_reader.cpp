@@ -26,11 +26,6 @@ struct scratch_file {
     }
 };
 
-std::vector<std::byte> loaded_bytes(const codelength::npy_array& array) {
-    const auto bytes = array.data_bytes();
-    return {bytes.begin(), bytes.end()};
-}
-
 void use(const codelength::npy_array& array) {
     try {
         switch (array.dtype()) {
@@ -74,7 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     if (mapped->dtype() != read->dtype() || mapped->shape() != read->shape() ||
-        mapped->fortran_order() != read->fortran_order() || loaded_bytes(*mapped) != loaded_bytes(*read)) {
+        mapped->fortran_order() != read->fortran_order() ||
+        !std::ranges::equal(mapped->data_bytes(), read->data_bytes())) {
         codelength::fuzz::fail("the mapped and the read load differ");
     }
     use(*read);

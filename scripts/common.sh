@@ -4,6 +4,11 @@
 #   configure_sanitized <build dir> <cmake args>...
 #                                configures a clang build with ASan + UBSan (no recovery) and
 #                                warnings as errors, and exports the sanitizers' run options
+#   arch_options                 sets the array `arch_options` from the environment:
+#                                CODELENGTH_ARCH=x86-64-v3  -> -DCODELENGTH_ARCH=... (a fixed
+#                                -march for the project's programs instead of -march=native);
+#                                CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4" -> compile the
+#                                kernel-using sources for each (.ci/run sets both)
 
 ensure_clang() {
     if command -v clang++ >/dev/null 2>&1 && [[ "$(clang++ -print-file-name=libclang_rt.fuzzer-x86_64.a)" == /* ]]; then
@@ -21,10 +26,23 @@ cmake_generator() {
     fi
 }
 
+arch_options() {
+    arch_options=()
+    # Set (even to nothing) in the environment: passed on, so a reused build tree follows it.
+    if [[ -n "${CODELENGTH_ARCH+set}" ]]; then
+        arch_options+=("-DCODELENGTH_ARCH=$CODELENGTH_ARCH")
+    fi
+    if [[ -n "${CODELENGTH_ISA_CHECKS+set}" ]]; then
+        arch_options+=("-DCODELENGTH_ISA_CHECKS=$CODELENGTH_ISA_CHECKS")
+    fi
+}
+
 configure_sanitized() {
     local build_dir="$1"
     shift
     cmake_generator "$build_dir"
+    local arch_options
+    arch_options
     local sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
     cmake -S . -B "$build_dir" "${generator[@]}" \
         -DCMAKE_CXX_COMPILER=clang++ \
@@ -32,6 +50,7 @@ configure_sanitized() {
         -DCMAKE_CXX_FLAGS="$sanitizers" \
         -DCMAKE_EXE_LINKER_FLAGS="$sanitizers" \
         -DCODELENGTH_WARNINGS_AS_ERRORS=ON \
+        "${arch_options[@]}" \
         "$@"
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 }

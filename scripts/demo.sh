@@ -29,7 +29,7 @@ cmake -S "$root" -B "$build_dir" "${generator[@]}" \
     -DCODELENGTH_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$build_dir" --target codelength_cli -j "$jobs"
 
-cli="$build_dir/examples/codelength"
+cli="$build_dir/tools/codelength/codelength"
 if [[ ! -x "$cli" ]]; then
     cli="$(find "$build_dir" -type f -name codelength -perm -u+x -print -quit)"
 fi
@@ -63,6 +63,6 @@ if [[ ${#files[@]} -eq 0 ]]; then
     echo "demo: README.md, the 4 largest of ${#headers[@]} headers, and all of them concatenated"
 fi
 
-command=("$cli" measure "${files[@]}" "${options[@]}")
+command=("$cli" measure --timing "${files[@]}" "${options[@]}")
 echo "+ ${command[*]}"
 "${command[@]}"

@@ -2,7 +2,9 @@
 # The CI entry point (.ci/run): dependencies, format check, a warnings-as-errors build of the
 # library, tests, examples and benchmarks, then every test (unit, CLI, consumer projects).
 #   BUILD_DIR=build/test  BUILD_TYPE=RelWithDebInfo  JOBS=$(nproc)  CTEST_JOBS=2  scripts/test.sh
-# (CI runs it twice: RelWithDebInfo, i.e. -O2 -g, and Release, i.e. -O3.)
+# (CI runs it twice: RelWithDebInfo, i.e. -O2 -g, and Release, i.e. -O3, both with
+# CODELENGTH_ARCH=x86-64-v3 and CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4": see
+# scripts/common.sh. Without them the programs are built with -march=native.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/common.sh
@@ -16,7 +18,8 @@ bash scripts/install_deps.sh
 bash scripts/check_format.sh
 
 cmake_generator "$build_dir"
-cmake -S . -B "$build_dir" "${generator[@]}" \
+arch_options
+cmake -S . -B "$build_dir" "${generator[@]}" "${arch_options[@]}" \
     -DCMAKE_BUILD_TYPE="$build_type" \
     -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
     -DCODELENGTH_WARNINGS_AS_ERRORS=ON \

@@ -1,6 +1,7 @@
 """`codelength mdl` end to end: the test writes key,value input files, computes every MDL quantity
-independently in Python (the definitions of METRICS.md, "MDL") and compares the JSON; each
-malformed input must exit non-zero with a message that names the file line."""
+independently in Python (the definitions in the README, "Description length and memorization") and
+compares the JSON; each malformed or meaningless input must exit non-zero with a message that names
+the file (and line)."""
 import json
 import math
 import os
@@ -9,7 +10,7 @@ import shutil
 import subprocess
 import sys
 
-from cli_check import check, failures
+from cli_check import check, finish
 
 CLI = sys.argv[1]
 WORK = sys.argv[2]
@@ -97,7 +98,13 @@ def reference(case):
         out["raw_compression_rate"] = case["compressed_bytes"] / case["raw_bytes"]
         if model_bits is not None:
             out["adjusted_compression_rate"] = (model_bits / 8 + case["compressed_bytes"]) / case["raw_bytes"]
-    if case.get("items"):
+    if online_items is not None:
+        # The input's own blocks, not the default schedule.
+        ends = [case["first_block_items"]]
+        for items, _ in case.get("blocks", []):
+            ends.append(ends[-1] + items)
+        out["block_ends"] = ends
+    elif case.get("items"):
         out["block_ends"] = block_ends(case["items"])
     return out
 
@@ -131,8 +138,13 @@ def compare(label, case):
         else:
             check(close(report[key], value), f"{label}: {key} {report[key]} vs {value}")
     # Nothing reported that the inputs do not determine.
-    extra = set(report) - set(want) - {"unit", "model_cost_source", "information_in_weights_source"}
+    extra = set(report) - set(want) - {"unit", "model_cost_source", "information_in_weights_source",
+                                       "block_ends_source"}
     check(not extra, f"{label}: unexpected keys {sorted(extra)}")
+    if "block_ends" in want:
+        source = "input" if "first_block_items" in case else "default_schedule"
+        check(report.get("block_ends_source") == source, f"{label}: block_ends_source {report.get('block_ends_source')}")
+    return report
 
 
 def expect_failure(label, status, needles, lines, *args):
@@ -204,21 +216,55 @@ def main():
     expect_failure("twice", 1, ["FILE:3:", "given twice", "line 1"], ["items,3", "", "items,4"])
     expect_failure("bad_unit", 1, ["FILE:1:", "bits or nats"], ["unit,bytes", "step,1,2"])
     expect_failure("no_unit", 1, ["unit,bits"], ["step,1,2"])
-    expect_failure("negative", 1, ["FILE:1:", "integer >= 0"], ["items,-4"])
+    expect_failure("negative", 1, ["FILE:1:", "integer >= 1"], ["items,-4"])
     expect_failure("two_costs", 1, ["more than one model cost"], ["parameters,3", "weights_bytes,4"])
     expect_failure("items_mismatch", 1, ["FILE:1:", "items is 10"],
                    ["items,10", "unit,bits", "vocabulary_size,4", "first_block_items,2", "block,3,1.5"])
-    expect_failure("empty_block", 1, ["block 2"],
+    # Nonsense that used to exit 0: a vocabulary of 0 symbols, 0 items, an input without records,
+    # one that determines nothing, empty blocks or steps, a corpus of 0 raw bytes.
+    expect_failure("vocabulary_0", 1, ["FILE:2:", "vocabulary_size must be an integer >= 1", "'0'"],
+                   ["items,10", "vocabulary_size,0"])
+    expect_failure("vocabulary_0_alone", 1, ["FILE:1:", "vocabulary_size"], ["vocabulary_size,0"])
+    expect_failure("items_0", 1, ["FILE:1:", "items must be an integer >= 1", "'0'"], ["items,0"])
+    expect_failure("first_block_0", 1, ["FILE:3:", "first_block_items must be an integer >= 1"],
+                   ["unit,bits", "vocabulary_size,4", "first_block_items,0", "block,3,1.5"])
+    expect_failure("block_items_0", 1, ["FILE:4:", "block items must be an integer >= 1"],
                    ["unit,bits", "vocabulary_size,4", "first_block_items,2", "block,0,1.5"])
+    expect_failure("step_tokens_0", 1, ["FILE:2:", "step tokens must be an integer >= 1"], ["unit,bits", "step,0,2.5"])
+    expect_failure("raw_bytes_0", 1, ["FILE:1:", "raw_bytes must be a finite number > 0"],
+                   ["raw_bytes,0", "compressed_bytes,3"])
+    expect_failure("empty", 1, ["FILE:", "no records", "nothing to compute"], [])
+    expect_failure("comments_only", 1, ["FILE:", "no records"], ["# a comment", "", "   "])
+    expect_failure("nothing_to_compute", 1, ["FILE:", "nothing to compute from unit, vocabulary_size"],
+                   ["unit,bits", "vocabulary_size,50257"])
+    for label in ("vocabulary_0", "items_0", "empty", "nothing_to_compute"):
+        result = run("--input", os.path.join(WORK, label + ".csv"), "--json")
+        check(result.stdout == "", f"{label} --json: printed {result.stdout!r}")
+    result = run("--input", WORK, "--json")
+    check(result.returncode == 1 and WORK in result.stderr and "Is a directory" in result.stderr
+          and result.stdout == "", f"directory: {result.returncode} {result.stdout!r} {result.stderr!r}")
+
+    # block_ends lists the input's own blocks (it listed the default schedule of `items`).
+    report = compare("own_blocks", {"unit": "bits", "vocabulary_size": 4, "items": 1000, "first_block_items": 100,
+                                    "blocks": [(100, 150.0), (300, 400.0), (500, 600.0)]})
+    check(report is not None and report["block_ends"] == [100, 200, 500, 1000],
+          f"own blocks: block_ends {report and report.get('block_ends')}")
+    path = write("own_blocks_table.csv", ["unit,bits", "vocabulary_size,4", "first_block_items,100",
+                                          "block,100,150", "block,300,400", "block,500,600"])
+    result = run("--input", path)
+    check(result.returncode == 0 and "100, 200, 500, 1000" in result.stdout and "1, 2, 4" not in result.stdout,
+          f"own blocks table: {result.stdout!r}")
+    # `-` reads the records from stdin.
+    result = subprocess.run([CLI, "mdl", "--input", "-", "--json"], input="items,5\n", capture_output=True, text=True)
+    check(result.returncode == 0 and json.loads(result.stdout).get("block_ends") == [1, 3, 5],
+          f"stdin: {result.returncode} {result.stdout!r} {result.stderr!r}")
+
     result = run("--json")
     check(result.returncode == 2 and "--input is required" in result.stderr, f"no --input: {result.stderr!r}")
     result = run("--input", os.path.join(WORK, "does_not_exist.csv"))
     check(result.returncode == 1 and "does_not_exist.csv" in result.stderr, f"missing file: {result.stderr!r}")
 
-    if failures:
-        print(f"{len(failures)} checks failed")
-        sys.exit(1)
-    print("all checks passed")
+    finish()
 
 
 if __name__ == "__main__":

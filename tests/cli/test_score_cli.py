@@ -48,7 +48,7 @@ def reference(logits, targets, token_bytes=None, k=20.0):
         "ignored_tokens": int((~keep).sum()),
         "total_bits": float(surprisal_bits.sum()),
         "bits_per_token": float(surprisal_bits.mean()),
-        "perplexity": float(2 ** surprisal_bits.mean()),
+        "token_perplexity": float(2 ** surprisal_bits.mean()),
         "mean_entropy_bits": float(entropy.mean() / math.log(2)),
         "min_k_percent": float(np.sort(token_logp)[:count].mean()),
         "min_k_plus_plus": float(np.sort(zscore)[:count].mean()),
@@ -74,7 +74,7 @@ def compare(report, want, label, surprisal_tolerance_bits):
           f"{label}: total_bits {report['total_bits']} vs {want['total_bits']}")
     check(close(report["bits_per_token"], want["bits_per_token"], 0, surprisal_tolerance_bits),
           f"{label}: bits_per_token")
-    check(close(report["perplexity"], want["perplexity"], 1e-6), f"{label}: perplexity")
+    check(close(report["token_perplexity"], want["token_perplexity"], 1e-6), f"{label}: token_perplexity")
     check(close(report["mean_entropy_bits"], want["mean_entropy_bits"], 1e-6), f"{label}: mean_entropy_bits")
     check(close(report["min_k_percent"], want["min_k_percent"], 1e-6, 1e-6),
           f"{label}: min_k_percent {report['min_k_percent']} vs {want['min_k_percent']}")

@@ -299,11 +299,11 @@ TEST_CASE("adaptive models round-trip; their fingerprint is theirs or 0") {
     CHECK_THROWS_AS(decode_sequence(b, named.bytes), codelength::stream_model_mismatch_error);
     named_counting_model c(100, 7);
     CHECK(decode_sequence(c, named.bytes) == text);
-    // An unbounded model is bounded by the caller.
+    // An unbounded model is bounded by the caller's limits.
     counting_model d(100);
     codelength::decoding_options bounded;
-    bounded.max_symbols = 1999;
-    CHECK_THROWS_AS(decode_sequence(d, encoded.bytes, bounded), codelength::stream_model_mismatch_error);
+    bounded.limits.max_symbols = 1999;
+    CHECK_THROWS_AS(decode_sequence(d, encoded.bytes, bounded), codelength::stream_limit_error);
 }
 
 TEST_CASE("decode refuses other models: other logits, dtype, vocabulary, precision or too few rows") {

@@ -325,3 +325,18 @@ TEST_CASE("top-k: other models and damaged streams are refused") {
     auto decoded_model = c.model();
     CHECK(codelength::decode_top_k_sequence(decoded_model, encoded.bytes) == c.targets);
 }
+
+namespace {
+// The ledger is an implementation detail: the public uniform coder does not take it.
+template <class Encoder>
+constexpr bool takes_ledger = requires(Encoder& encoder, codelength::detail::coding_ledger_builder* ledger) {
+    codelength::encode_uniform_index(encoder, std::uint64_t{0}, std::uint64_t{2}, ledger);
+};
+} // namespace
+
+TEST_CASE("uniform indices: the public coder's signature has no detail:: type") {
+    STATIC_REQUIRE_FALSE(takes_ledger<codelength::default_range_encoder>);
+    std::vector<std::uint8_t> bytes;
+    codelength::default_range_encoder encoder(bytes);
+    CHECK(codelength::encode_uniform_index(encoder, 1, 2) == Catch::Approx(1.0));
+}

@@ -6,12 +6,16 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "codelength/coding/checksum.hpp"
+#include "codelength/coding/decoding_limits.hpp"
+#include "codelength/coding/sequence_coder.hpp"
 #include "codelength/coding/stream_errors.hpp"
 #include "codelength/compress/byte_codec.hpp"
 #include "codelength/metrics/prequential.hpp"
@@ -259,6 +263,34 @@ TEST_CASE("compress_bytes rejects invalid options", "[byte_codec]") {
                     codelength::invalid_argument_error);
     CHECK_THROWS_AS(codelength::compress_bytes(text, {.model = static_cast<byte_model_kind>(7)}),
                     codelength::invalid_argument_error);
+    // The messages reach command-line users: they name the setting and its range, not a function.
+    CHECK_THROWS_WITH(codelength::compress_bytes(text, {.model = byte_model_kind::cm, .memory_mib = 7}),
+                      "memory setting 7 MiB is outside 8-1024 MiB for the context-mixing model");
+    CHECK_THROWS_WITH(codelength::compress_bytes(text, {.model = byte_model_kind::ppm, .memory_mib = 5000}),
+                      "memory setting 5000 MiB is outside 1-4096 MiB for the PPM model");
+    CHECK_THROWS_WITH(codelength::compress_bytes(text, {.model = byte_model_kind::ppm, .ppm_order = 9}),
+                      "PPM order 9 is outside 0-8");
+    STATIC_REQUIRE(std::is_same_v<decltype(codelength::compression_options::memory_mib),
+                                  decltype(codelength::context_mixing_options::memory_mib)>);
+    STATIC_REQUIRE(std::is_same_v<decltype(codelength::compression_options::memory_mib),
+                                  decltype(codelength::ppm_options::memory_mib)>);
+    STATIC_REQUIRE(std::is_same_v<decltype(codelength::compression_options::memory_mib),
+                                  decltype(codelength::decoding_limits::max_memory_mib)>);
+}
+
+TEST_CASE("decompress_bytes takes the same decoding_limits as decode_sequence, finite by default",
+          "[byte_codec]") {
+    const bytes text = make_text(5000, 3);
+    const bytes packed =
+        codelength::compress_bytes(text, {.model = byte_model_kind::ppm, .memory_mib = 8}).bytes;
+    const codelength::decoding_limits limits{.max_output_bytes = text.size() - 1};
+    CHECK_THROWS_AS(codelength::decompress_bytes(packed, {}, limits), codelength::stream_limit_error);
+    codelength::decoding_options sequence_options;
+    sequence_options.limits = limits; // one struct for both decoders
+    CHECK(sequence_options.limits.max_output_bytes == text.size() - 1);
+    CHECK(codelength::decompress_bytes(packed, {}, {.max_output_bytes = text.size()}) == text);
+    CHECK(codelength::decoding_limits{}.max_output_bytes < std::numeric_limits<std::uint64_t>::max());
+    CHECK(codelength::decoding_limits{}.max_memory_mib < std::numeric_limits<std::uint32_t>::max());
 }
 
 TEST_CASE("byte codec never returns wrong bytes from randomly damaged files", "[byte_codec]") {

@@ -64,7 +64,7 @@ endforeach()
 # The exported target must not carry the project's private warning/-march target, and links
 # xsimd exactly when the build was configured with it.
 file(STRINGS "${package_dir}/codelengthTargets.cmake" targets_text)
-if(targets_text MATCHES "codelength_project_options|-march|-W[a-z]")
+if(targets_text MATCHES "codelength_project_options|codelength_warnings|-march|-W[a-z]")
   message(FATAL_ERROR "codelengthTargets.cmake leaks the project's private options")
 endif()
 file(READ "${package_dir}/codelengthConfig.cmake" config_text)
@@ -103,9 +103,25 @@ if(DEFINED EXPECT_XSIMD)
   endif()
 endif()
 
+# The command-line tool: installed as bin/codelength by a build with CODELENGTH_BUILD_TOOLS
+# (EXPECT_CLI, the default of a top-level build and so of the README's install route), and it
+# runs from the prefix and reports the headers' version.
+if(EXPECT_CLI)
+  set(cli "${PREFIX}/bin/codelength")
+  if(NOT EXISTS "${cli}")
+    message(FATAL_ERROR "built with CODELENGTH_BUILD_TOOLS, but the install has no bin/codelength")
+  endif()
+  execute_process(COMMAND "${cli}" --version RESULT_VARIABLE cli_result OUTPUT_VARIABLE cli_output)
+  file(READ "${PREFIX}/include/codelength/version.hpp" version_text)
+  string(REGEX MATCH "version_string = \"([^\"]*)\"" _ "${version_text}")
+  if(NOT cli_result EQUAL 0 OR NOT cli_output STREQUAL "codelength ${CMAKE_MATCH_1}\n")
+    message(FATAL_ERROR "${cli} --version: exit ${cli_result}, '${cli_output}' (expected 'codelength ${CMAKE_MATCH_1}')")
+  endif()
+endif()
+
 # Headers, the CMake package, the pkg-config file and the license: nothing else (no test
 # data, no private cmake modules outside the package directory). The command-line tool is
-# installed only by a build with the examples (EXPECT_CLI), never by a package's options.
+# installed only by a build with the tools (EXPECT_CLI), never by a package's options.
 file(GLOB_RECURSE installed RELATIVE "${PREFIX}" "${PREFIX}/*")
 file(RELATIVE_PATH package_rel "${PREFIX}" "${package_dir}")
 set(unexpected)

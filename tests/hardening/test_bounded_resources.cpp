@@ -3,6 +3,7 @@
 // valid inputs decode within their model's memory plus their output. Heap use is measured with
 // allocation_tracker.hpp (this program's global operator new).
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -52,6 +53,19 @@ struct uniform_model {
     [[nodiscard]] std::span<const float> next_logits() const noexcept { return logits; }
     void update(std::int64_t /*token*/) noexcept {}
 };
+
+// A model sure of token 0 (logits {0, -1000}) and open-ended: each symbol costs the coder
+// about 2^-P / ln 2 bits, so a few payload bytes can legitimately stand for 10^8 symbols.
+struct confident_model {
+    std::array<float, 2> logits{0.0F, -1000.0F};
+    [[nodiscard]] std::int64_t vocabulary_size() const noexcept { return 2; }
+    [[nodiscard]] std::span<const float> next_logits() const noexcept { return logits; }
+    void update(std::int64_t /*token*/) noexcept {}
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 } // namespace
 
@@ -140,19 +154,88 @@ TEST_CASE("decode_sequence refuses a hostile symbol count before allocating for 
 
     const allocation_scope scope;
     uniform_model decoder_model;
-    // Past the caller's bound: refused from the header.
-    CHECK_THROWS_AS(codelength::decode_sequence(decoder_model, hostile, {.max_symbols = 1000}),
-                    codelength::stream_model_mismatch_error);
-    // Within it: decoding stops where the payload ends, holding what it decoded so far.
-    CHECK_THROWS_AS(codelength::decode_sequence(decoder_model, hostile), codelength::stream_payload_error);
+    // More than the payload can hold (each symbol costs at least 1.06e-3 bits): refused from
+    // the header.
+    CHECK_THROWS_AS(codelength::decode_sequence(decoder_model, hostile), codelength::stream_header_error);
+    // The most the payload could hold passes the header check. Past the caller's limit: refused
+    // from the header; within it, decoding stops where the payload ends, holding what it
+    // decoded so far.
+    auto plausible_header = header;
+    plausible_header.symbol_count = codelength::stream_max_symbols_for_payload(
+        header.payload_bytes, codelength::stream_min_symbol_bits(header.model));
+    const auto plausible = codelength::write_stream(plausible_header, payload);
+    CHECK_THROWS_AS(codelength::decode_sequence(decoder_model, plausible, {.limits = {.max_symbols = 1000}}),
+                    codelength::stream_limit_error);
+    CHECK_THROWS_AS(codelength::decode_sequence(decoder_model, plausible), codelength::stream_payload_error);
     CHECK(scope.peak_bytes() < mib);
 
     // A replayed matrix bounds the count by its rows.
     const std::vector<float> logits(8 * 4, 0.0F);
     codelength::logits_replay replay(codelength::matrix_view<float>::row_major(logits.data(), 8, 4));
+    header.symbol_count = 9;
     header.model = codelength::categorical_model_descriptor(replay, 12, header.symbol_count);
     CHECK_THROWS_AS(codelength::decode_sequence(replay, codelength::write_stream(header, payload)),
                     codelength::stream_model_mismatch_error);
+}
+
+TEST_CASE("a 53-byte forged stream claiming 2^40 symbols under a confident model is refused at once") {
+    // The issue's stream: 5 tokens coded at P = 24, the count forged to 2^40 and the header
+    // re-signed (the CRCs are unkeyed). Before the payload bound it decoded for 26 s and ended
+    // in std::bad_alloc.
+    confident_model encoder_model;
+    const std::vector<std::int64_t> tokens(5, 0);
+    for (const int precision : {24, 31}) {
+        INFO("P " << precision);
+        const auto stream = codelength::encode_sequence(encoder_model, tokens, {.precision_bits = precision});
+        REQUIRE(stream.bytes.size() <= 53);
+        auto header = codelength::parse_stream(stream.bytes).header;
+        const auto payload =
+            std::span<const std::uint8_t>(stream.bytes).subspan(codelength::stream_header_bytes);
+        header.symbol_count = std::uint64_t{1} << 40U;
+        const auto forged = codelength::write_stream(header, payload);
+
+        const allocation_scope scope;
+        const auto started = std::chrono::steady_clock::now();
+        confident_model decoder_model;
+        try {
+            (void)codelength::decode_sequence(decoder_model, forged);
+            FAIL("a forged symbol count was decoded");
+        } catch (const codelength::stream_header_error& e) {
+            CHECK(e.byte_offset() == codelength::stream_offset::symbol_count);
+            CHECK_THAT(e.what(), Catch::Contains("cannot come from a payload of"));
+        }
+        CHECK(seconds_since(started) < 0.5);
+        CHECK(scope.peak_bytes() < mib / 16);
+    }
+}
+
+TEST_CASE("decode_sequence stops a count the payload could hold at the finite default limit") {
+    // At P = 31 one payload byte can hold 2.4e10 confident symbols, a valid stream as far as
+    // the header can tell: only a limit stops it, by default 2^28 symbols, and a caller's
+    // tighter one (10^7 symbols cost 4.6 s and 80 MB before the final length check).
+    confident_model encoder_model;
+    const std::vector<std::int64_t> tokens(5, 0);
+    const auto stream = codelength::encode_sequence(encoder_model, tokens, {.precision_bits = 31});
+    auto header = codelength::parse_stream(stream.bytes).header;
+    const auto payload = std::span<const std::uint8_t>(stream.bytes).subspan(codelength::stream_header_bytes);
+    const codelength::decoding_limits defaults;
+    CHECK(defaults.max_symbols == std::uint64_t{1} << 28U);
+    CHECK(defaults.max_output_bytes == std::uint64_t{1} << 31U);
+    CHECK(defaults.max_memory_mib == 1024);
+
+    header.symbol_count = std::uint64_t{1} << 30U;
+    const auto over_default = codelength::write_stream(header, payload);
+    header.symbol_count = 10'000'000;
+    const auto ten_million = codelength::write_stream(header, payload);
+    const allocation_scope scope;
+    const auto started = std::chrono::steady_clock::now();
+    confident_model decoder_model;
+    CHECK_THROWS_AS(codelength::decode_sequence(decoder_model, over_default), codelength::stream_limit_error);
+    CHECK_THROWS_AS(
+        codelength::decode_sequence(decoder_model, ten_million, {.limits = {.max_symbols = 1'000'000}}),
+        codelength::stream_limit_error);
+    CHECK(seconds_since(started) < 0.5);
+    CHECK(scope.peak_bytes() < mib / 16);
 }
 
 TEST_CASE("read_npy refuses a shape the file cannot hold before allocating") {

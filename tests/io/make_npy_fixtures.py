@@ -79,6 +79,10 @@ def generate(out_dir):
     save(os.path.join(out_dir, "empty_f4.npy"), np.zeros((0, 3), dtype="<f4"))
     save(os.path.join(out_dir, "cube_f4_C.npy"), np.arange(24, dtype="<f4").reshape(2, 3, 4))
     save(os.path.join(out_dir, "cube_f4_F.npy"), np.asfortranarray(np.arange(24, dtype="<f4").reshape(2, 3, 4)))
+    # Four dimensions in Fortran order, big-endian: element (i, j, k, l) is 60i + 20j + 5k + l.
+    save(os.path.join(out_dir, "hyper_i8_F_be.npy"), np.asfortranarray(np.arange(120, dtype=">i8").reshape(2, 3, 4, 5)))
+    # (B, T) = (2, 3) targets in Fortran order: element (b, t) is 10b + t.
+    save(os.path.join(out_dir, "targets_i4_F.npy"), np.asfortranarray(np.array([[0, 1, 2], [10, 11, 12]], dtype="<i4")))
 
     # 22 dimensions: a header longer than 127 bytes (xt::load_npy mis-reads those).
     many_dims = os.path.join(out_dir, "many_dims_f4.npy")
@@ -98,6 +102,8 @@ def generate(out_dir):
     # bfloat16 words as numpy has no bfloat16: the high halves of exactly representable floats.
     floats = np.array([1.0, -2.5, 0.15625, 65536.0, -np.inf], dtype="<f4")
     save(os.path.join(out_dir, "bf16_words_u2.npy"), (floats.view("<u4") >> 16).astype("<u2"))
+    # The same words as torch gives them: `np.save(path, t.view(torch.int16).numpy())` is '<i2'.
+    save(os.path.join(out_dir, "bf16_words_i2.npy"), (floats.view("<u4") >> 16).astype("<u2").view("<i2"))
 
     # IEEE half specials, big-endian: 1, -0, max normal, inf, smallest subnormal (2^-24).
     save(os.path.join(out_dir, "f2_specials_be.npy"),

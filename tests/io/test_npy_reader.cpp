@@ -8,6 +8,8 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "codelength/io/io.hpp"
@@ -165,14 +167,20 @@ TEST_CASE("matrix() views Fortran order without copying and flattens C-order (B,
         CHECK(matrix(5, 3) == 23.0F);
         CHECK(matrix(4, 1) == 17.0F);
     }
-    SECTION("Fortran order (2, 3, 4) cannot be flattened; 0-d and 1-d are not matrices") {
+    SECTION("Fortran order (2, 3, 4) has no view in place; 0-d and 1-d are not matrices") {
         const auto cube = read_npy(npy_fixture("cube_f4_F.npy"));
         CHECK(cube.strides_elements() == std::vector<std::int64_t>{1, 2, 6});
         CHECK(cube.values<float>()[1] == 12.0F); // element (1, 0, 0)
         REQUIRE_THROWS_AS(cube.matrix<float>(), format_error);
-        CHECK(contains(error_message([&] { (void)cube.matrix<float>(); }), "cube_f4_F.npy"));
-        REQUIRE_THROWS_AS(read_npy(npy_fixture("vector_i4.npy")).matrix<std::int32_t>(), format_error);
-        REQUIRE_THROWS_AS(read_npy(npy_fixture("scalar_f8.npy")).matrix<double>(), format_error);
+        const std::string message = error_message([&] { (void)cube.matrix<float>(); });
+        CHECK(contains(message, "cube_f4_F.npy: shape (2, 3, 4) in Fortran order"));
+        CHECK(!contains(message, "matrix()"));
+        const auto vector = read_npy(npy_fixture("vector_i4.npy"));
+        REQUIRE_THROWS_AS(vector.matrix<std::int32_t>(), format_error);
+        CHECK(contains(error_message([&] { (void)vector.matrix<std::int32_t>(); }),
+                       "vector_i4.npy: expected a matrix (T, V) or (B, T, V), found shape (5,)"));
+        const auto scalar = read_npy(npy_fixture("scalar_f8.npy"));
+        REQUIRE_THROWS_AS(scalar.matrix<double>(), format_error);
     }
 }
 
@@ -259,9 +267,9 @@ TEST_CASE("values<T>() checks the element type and reads u2 as uint16 or bfloat1
     REQUIRE_THROWS_AS(words.values<codelength::float16>(), format_error);
     REQUIRE_THROWS_AS(words.values<std::int16_t>(), format_error);
     const std::string message = error_message([&] { (void)words.values<float>(); });
-    CHECK(contains(message, "bf16_words_u2.npy"));
-    CHECK(contains(message, "values<float32>()"));
-    CHECK(contains(message, "uint16"));
+    CHECK(
+        contains(message, "bf16_words_u2.npy: expected float32 elements, but the array holds uint16 ('u2')"));
+    CHECK(!contains(message, "values<"));
 
     const auto grid = read_npy(npy_fixture("grid_f8_C_le_v1.npy"));
     REQUIRE_THROWS_AS(grid.values<float>(), format_error);
@@ -286,7 +294,8 @@ TEST_CASE("big-endian IEEE half specials are swapped and widened exactly") {
 
 TEST_CASE("to_int64() widens integer dtypes with range checks") {
     CHECK(read_npy(npy_fixture("targets_i2.npy")).to_int64() == std::vector<std::int64_t>{-3, 0, 32767});
-    CHECK(read_npy(npy_fixture("grid_u4_F_be_v2.npy")).to_int64()[1] == 28); // storage order: (1, 0)
+    CHECK(read_npy(npy_fixture("grid_u4_F_be_v2.npy")).to_int64()[1] ==
+          static_cast<std::int64_t>(codelength_test::grid_unsigned(1))); // C order: (0, 1)
     CHECK(read_npy(npy_fixture("grid_b1_C_le_v1.npy")).to_int64()[3] == 1);
     const auto too_big = read_npy(npy_fixture("targets_u8_too_big.npy"));
     REQUIRE_THROWS_AS(too_big.to_int64(), format_error);
@@ -294,6 +303,11 @@ TEST_CASE("to_int64() widens integer dtypes with range checks") {
     CHECK(contains(message, "targets_u8_too_big.npy"));
     CHECK(contains(message, "element 1 is 9223372036854775808"));
     REQUIRE_THROWS_AS(read_npy(npy_fixture("grid_f4_C_le_v1.npy")).to_int64(), format_error);
+    const std::string float_message =
+        error_message([] { (void)read_npy(npy_fixture("grid_f4_C_le_v1.npy")).to_int64(); });
+    CHECK(contains(float_message,
+                   "grid_f4_C_le_v1.npy: expected integers, but the array holds float32 ('f4')"));
+    CHECK(!contains(float_message, "to_int64"));
 }
 
 TEST_CASE("read_npy rejects broken files with the path and the byte offset") {
@@ -310,7 +324,8 @@ TEST_CASE("read_npy rejects broken files with the path and the byte offset") {
     SECTION("the valid image reads in both modes") {
         write(valid);
         for (const npy_load_mode mode : both_modes) {
-            CHECK(read_npy(path, mode).values<float>()[11] == 11.0F);
+            const npy_array array = read_npy(path, mode);
+            CHECK(array.values<float>()[11] == 11.0F);
         }
     }
     SECTION("truncated data") {
@@ -432,4 +447,166 @@ TEST_CASE("read_npy reports files it cannot open as io_error naming the path") {
         CHECK(contains(error_message([&] { (void)read_npy(missing, mode); }), missing.string()));
         REQUIRE_THROWS_AS(read_npy(directory.path(), mode), io_error);
     }
+}
+
+namespace {
+
+// Whether matrix<float>() / values<float>() / data_bytes() can be called on an Array expression.
+template <class Array>
+concept matrix_callable = requires(Array&& array) {
+    std::forward<Array>(array).template matrix<float>();
+};
+template <class Array>
+concept values_callable = requires(Array&& array) {
+    std::forward<Array>(array).template values<float>();
+};
+template <class Array>
+concept data_bytes_callable = requires(Array&& array) {
+    std::forward<Array>(array).data_bytes();
+};
+// Whether the view of a temporary read_npy(path) result can be taken (the old doc example).
+template <class Path>
+concept view_of_temporary_compiles = requires(const Path& path) {
+    codelength::read_npy(path).template matrix<float>();
+};
+
+} // namespace
+
+TEST_CASE("views of an npy_array are taken from lvalues only: a temporary's view does not compile") {
+    // The old documented example, `read_npy("logits.npy").matrix<float>()`, kept a view into a
+    // destroyed temporary (a segfault when mapped, heap-use-after-free otherwise).
+    STATIC_REQUIRE(!view_of_temporary_compiles<std::filesystem::path>);
+    STATIC_REQUIRE(matrix_callable<npy_array&>);
+    STATIC_REQUIRE(matrix_callable<const npy_array&>);
+    STATIC_REQUIRE(!matrix_callable<npy_array>);
+    STATIC_REQUIRE(!matrix_callable<npy_array&&>);
+    STATIC_REQUIRE(!matrix_callable<const npy_array&&>);
+    STATIC_REQUIRE(values_callable<const npy_array&>);
+    STATIC_REQUIRE(!values_callable<npy_array>);
+    STATIC_REQUIRE(!values_callable<const npy_array&&>);
+    STATIC_REQUIRE(data_bytes_callable<const npy_array&>);
+    STATIC_REQUIRE(!data_bytes_callable<npy_array>);
+    // Accessors of a temporary that would return references return copies instead.
+    STATIC_REQUIRE(std::is_same_v<decltype(std::declval<npy_array>().shape()), std::vector<std::int64_t>>);
+    STATIC_REQUIRE(
+        std::is_same_v<decltype(std::declval<const npy_array&>().shape()), const std::vector<std::int64_t>&>);
+    STATIC_REQUIRE(std::is_same_v<decltype(std::declval<npy_array>().path()), std::filesystem::path>);
+    STATIC_REQUIRE(std::is_same_v<decltype(std::declval<npy_array>().header()), codelength::npy_header>);
+
+    // The documented use: keep the array, view it.
+    for (const npy_load_mode mode : both_modes) {
+        const npy_array array = read_npy(npy_fixture("large_f4.npy"), mode);
+        const codelength::matrix_view<float> logits = array.matrix<float>();
+        REQUIRE(logits.rows == 512);
+        CHECK(logits(1, 2) == static_cast<float>((1024 + 2) % 4096) / 4.0F);
+        for (const std::int64_t dimension : read_npy(npy_fixture("large_f4.npy"), mode).shape()) {
+            CHECK((dimension == 512 || dimension == 1024)); // the temporary's shape is a copy
+        }
+    }
+}
+
+TEST_CASE("to_c_order() copies Fortran-order arrays into C order and shares C-order ones") {
+    for (const npy_load_mode mode : both_modes) {
+        const auto fortran = read_npy(npy_fixture("cube_f4_F.npy"), mode);
+        const npy_array c_order = fortran.to_c_order();
+        CHECK(!c_order.fortran_order());
+        CHECK(fortran.fortran_order()); // the original is unchanged
+        CHECK(c_order.shape() == std::vector<std::int64_t>{2, 3, 4});
+        CHECK(c_order.path() == fortran.path());
+        CHECK(!c_order.is_memory_mapped());
+        const auto values = c_order.values<float>();
+        REQUIRE(values.size() == 24);
+        for (std::size_t k = 0; k < values.size(); ++k) {
+            CHECK(values[k] == static_cast<float>(k)); // numpy's np.arange(24).reshape(2, 3, 4)
+        }
+        const auto matrix = c_order.matrix<float>();
+        CHECK(matrix.rows == 6);
+        CHECK(matrix(4, 1) == 17.0F); // element (1, 1, 1)
+
+        const auto hyper = read_npy(npy_fixture("hyper_i8_F_be.npy"), mode);
+        const npy_array hyper_c = hyper.to_c_order();
+        const auto hyper_values = hyper_c.values<std::int64_t>();
+        REQUIRE(hyper_values.size() == 120);
+        for (std::size_t k = 0; k < hyper_values.size(); ++k) {
+            CHECK(hyper_values[k] == static_cast<std::int64_t>(k));
+        }
+
+        const auto c_cube = read_npy(npy_fixture("cube_f4_C.npy"), mode);
+        const npy_array shared = c_cube.to_c_order();
+        CHECK(shared.values<float>().data() == c_cube.values<float>().data());
+    }
+
+    SECTION("at most one dimension above 1: the same bytes in both orders, shared") {
+        const codelength_test::scratch_directory directory;
+        const auto path = directory / "degenerate.npy";
+        const std::vector<std::int16_t> words = {1, 2, 3, 4, 5};
+        for (const char* shape : {"(1, 5)", "(5, 1)", "(1, 1, 5)", "(5,)"}) {
+            codelength_test::write_file_bytes(
+                path, craft_npy(std::string("{'descr': '") + codelength_test::native_order_mark() +
+                                    "i2', 'fortran_order': True, 'shape': " + shape + ", }",
+                                codelength_test::bytes_of(words)));
+            const npy_array array = read_npy(path);
+            const npy_array c_order = array.to_c_order();
+            CHECK(!c_order.fortran_order());
+            CHECK(c_order.values<std::int16_t>().data() == array.values<std::int16_t>().data());
+            CHECK(c_order.to_int64() == std::vector<std::int64_t>{1, 2, 3, 4, 5});
+            CHECK(array.to_int64() == std::vector<std::int64_t>{1, 2, 3, 4, 5});
+        }
+        codelength_test::write_file_bytes(
+            path, craft_npy(std::string("{'descr': '") + codelength_test::native_order_mark() +
+                            "f4', 'fortran_order': True, 'shape': (0, 3, 2), }"));
+        const npy_array empty = read_npy(path);
+        const npy_array empty_c_order = empty.to_c_order();
+        CHECK(empty_c_order.values<float>().empty());
+        CHECK(empty.to_c_order().shape() == std::vector<std::int64_t>{0, 3, 2});
+    }
+    CHECK(npy_array().to_c_order().element_count() == npy_array().element_count());
+}
+
+TEST_CASE("to_int64() returns C order whatever the file's order (targets saved by np.asfortranarray)") {
+    for (const npy_load_mode mode : both_modes) {
+        const auto targets = read_npy(npy_fixture("targets_i4_F.npy"), mode);
+        REQUIRE(targets.fortran_order());
+        CHECK(targets.values<std::int32_t>()[1] == 10); // storage order: element (1, 0)
+        CHECK(targets.to_int64() == std::vector<std::int64_t>{0, 1, 2, 10, 11, 12});
+        const auto hyper = read_npy(npy_fixture("hyper_i8_F_be.npy"), mode).to_int64();
+        REQUIRE(hyper.size() == 120);
+        for (std::size_t k = 0; k < hyper.size(); ++k) {
+            CHECK(hyper[k] == static_cast<std::int64_t>(k));
+        }
+        // Every grid fixture in Fortran order reads as numpy's row-major values.
+        for (const char* code : {"b1", "i1", "u1", "i2", "u2", "i4", "u4", "i8"}) {
+            const auto f =
+                read_npy(npy_fixture(std::string("grid_") + code + "_F_be_v1.npy"), mode).to_int64();
+            const auto c =
+                read_npy(npy_fixture(std::string("grid_") + code + "_C_le_v1.npy"), mode).to_int64();
+            CHECK(f == c);
+        }
+    }
+}
+
+TEST_CASE("bfloat16 words are read from uint16 and from the int16 torch gives") {
+    for (const npy_load_mode mode : both_modes) {
+        const auto unsigned_words = read_npy(npy_fixture("bf16_words_u2.npy"), mode);
+        const auto signed_words = read_npy(npy_fixture("bf16_words_i2.npy"), mode);
+        CHECK(signed_words.dtype() == npy_dtype::int16);
+        const auto from_u2 = unsigned_words.values<codelength::bfloat16>();
+        const auto from_i2 = signed_words.values<codelength::bfloat16>();
+        REQUIRE(from_i2.size() == 5);
+        for (std::size_t i = 0; i < from_i2.size(); ++i) {
+            CHECK(from_i2[i].to_float() == from_u2[i].to_float());
+        }
+        CHECK(from_i2[1].to_float() == -2.5F); // sign bit set: a negative int16
+        CHECK(signed_words.values<std::int16_t>()[1] < 0);
+        REQUIRE_THROWS_AS(signed_words.values<std::uint16_t>(), format_error);
+        REQUIRE_THROWS_AS(signed_words.values<codelength::float16>(), format_error);
+    }
+}
+
+TEST_CASE("npy_c_order_index_string names an element as numpy indexes it") {
+    using codelength::npy_c_order_index_string;
+    CHECK(npy_c_order_index_string(std::vector<std::int64_t>{2, 5}, 7) == "(1, 2)");
+    CHECK(npy_c_order_index_string(std::vector<std::int64_t>{5}, 3) == "3");
+    CHECK(npy_c_order_index_string(std::vector<std::int64_t>{2, 3, 4}, 23) == "(1, 2, 3)");
+    CHECK(npy_c_order_index_string(std::vector<std::int64_t>{}, 0) == "()");
 }

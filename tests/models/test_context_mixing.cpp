@@ -7,12 +7,15 @@
 #include <random>
 #include <span>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "codelength/coding/binary_coder.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/model_concepts.hpp"
 #include "codelength/models/context_mixing.hpp"
+#include "codelength/models/ppm.hpp"
 #include "support/catch.hpp"
 
 namespace {
@@ -177,7 +180,7 @@ TEST_CASE("context_mixing_model keeps p1 in range and is deterministic", "[model
 }
 
 TEST_CASE("context_mixing_model memory stays within the budget", "[models][context_mixing]") {
-    for (const int mib : {8, 16, 100}) {
+    for (const std::uint32_t mib : {8U, 16U, 100U}) {
         INFO("memory_mib " << mib);
         const context_mixing_model model({mib});
         CHECK(model.memory_mib() == mib);
@@ -187,6 +190,22 @@ TEST_CASE("context_mixing_model memory stays within the budget", "[models][conte
     CHECK(context_mixing_model({8}).fingerprint() != context_mixing_model({16}).fingerprint());
     CHECK_THROWS_AS(context_mixing_model({7}), codelength::invalid_argument_error);
     CHECK_THROWS_AS(context_mixing_model({0}), codelength::invalid_argument_error);
+    CHECK_THROWS_WITH(context_mixing_model({7}),
+                      "memory setting 7 MiB is outside 8-1024 MiB for the context-mixing model");
+}
+
+TEST_CASE("every model's memory_mib has one type, and range errors name the setting, not a function",
+          "[models]") {
+    STATIC_REQUIRE(std::is_same_v<decltype(codelength::context_mixing_options::memory_mib), std::uint32_t>);
+    STATIC_REQUIRE(std::is_same_v<decltype(codelength::ppm_options::memory_mib), std::uint32_t>);
+    STATIC_REQUIRE(
+        std::is_same_v<decltype(std::declval<const context_mixing_model&>().memory_mib()), std::uint32_t>);
+    CHECK_THROWS_WITH(codelength::ppm_model({.memory_mib = 0}),
+                      "memory setting 0 MiB is outside 1-4096 MiB for the PPM model");
+    CHECK_THROWS_WITH(codelength::ppm_model({.order = 9}), "PPM order 9 is outside 0-8");
+    CHECK_THROWS_WITH(codelength::ppm_model({.max_count = 1}), "PPM count limit 1 is outside 2-65535");
+    codelength::ppm_model ppm;
+    CHECK_THROWS_WITH(ppm.update(256), Catch::Contains("PPM model: token 256"));
 }
 
 TEST_CASE("context_mixing_model round trips through the binary coder", "[models][context_mixing]") {

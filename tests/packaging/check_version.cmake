@@ -1,5 +1,8 @@
 # Version lint: the one version (include/codelength/version.hpp) must be the one every
-# packaging file states. Fails naming the file that disagrees.
+# packaging file states, and every header opens the inline namespace of that major version,
+# `namespace codelength::inline v<MAJOR>` (optionally `::detail`...), never a bare
+# `namespace codelength` (two vendored copies of different major versions then have distinct
+# names in one program). Fails naming the file (and line) that disagrees.
 #   cmake -DSOURCE_DIR=<repo> -DPROJECT_VERSION=<CMake's PROJECT_VERSION> -P check_version.cmake
 cmake_minimum_required(VERSION 3.23)
 
@@ -48,8 +51,40 @@ elseif(NOT CMAKE_MATCH_1 STREQUAL version)
   list(APPEND failures "${recipe}: version ${CMAKE_MATCH_1}, version.hpp says ${version}")
 endif()
 
+# The inline versioned namespace of every header.
+list(GET parts 0 major)
+set(namespace_count 0)
+file(GLOB_RECURSE headers RELATIVE "${SOURCE_DIR}" "${SOURCE_DIR}/include/codelength/*.hpp")
+list(SORT headers)
+foreach(relative IN LISTS headers)
+  # One list item per line: ';' and brackets (which CMake's lists treat specially) neutralized.
+  file(READ "${SOURCE_DIR}/${relative}" content)
+  string(REPLACE ";" "," content "${content}")
+  string(REPLACE "[" "(" content "${content}")
+  string(REPLACE "]" ")" content "${content}")
+  string(REPLACE "\\" "/" content "${content}")
+  string(REPLACE "\n" ";" lines "${content}")
+  set(line_number 0)
+  foreach(line IN LISTS lines)
+    math(EXPR line_number "${line_number} + 1")
+    if(line MATCHES "^[ \t]*(inline[ \t]+)?namespace[ \t]+codelength([^A-Za-z0-9_]|$)")
+      if(line MATCHES "^[ \t]*namespace codelength::inline v${major}(::[a-z_][a-z0-9_]*)* {")
+        math(EXPR namespace_count "${namespace_count} + 1")
+      else()
+        string(STRIP "${line}" shown)
+        list(APPEND failures
+          "${SOURCE_DIR}/${relative}:${line_number}: '${shown}' is not in codelength::inline v${major} (version.hpp's major version)")
+      endif()
+    endif()
+  endforeach()
+endforeach()
+if(namespace_count EQUAL 0)
+  list(APPEND failures "${SOURCE_DIR}/include/codelength: no header opens namespace codelength::inline v${major}")
+endif()
+
 if(failures)
   list(JOIN failures "\n  " shown)
   message(FATAL_ERROR "version mismatch:\n  ${shown}")
 endif()
-message(STATUS "version ${version}: version.hpp, CMake, vcpkg.json and conanfile.py agree")
+message(STATUS "version ${version}: version.hpp, CMake, vcpkg.json and conanfile.py agree; "
+  "${namespace_count} namespace blocks in the headers are codelength::inline v${major}")

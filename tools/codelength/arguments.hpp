@@ -1,8 +1,12 @@
 // A small command-line parser: `--name value`, `--name=value`, `--flag` and one-letter
-// aliases (`-o value`, `-f`), each option declared once with its help text; unknown options
-// and missing values are usage errors.
+// aliases (`-o value`, `-f`), each option declared once with a placeholder for its value and
+// its help text; `-h` and `--help` on every command; unknown options and missing values are
+// usage errors. Conventions for every command: placeholders say what they want (FILE, N,
+// PERCENT, MIB, BYTES), ranges are written [low, high] (closed) or (low, high] (half-open).
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -10,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "number_format.hpp"
 
 namespace codelength::cli {
 
@@ -21,14 +27,27 @@ public:
 
 class arguments {
 public:
-    // Declares an option that takes a value, optionally with a one-letter alias (`-o`).
-    arguments& option(std::string name, std::string help, char alias = '\0') {
-        m_declared.push_back({std::move(name), std::move(help), true, alias});
+    // Declares an option that takes a value, with the placeholder its help shows for the value
+    // (FILE, N, PERCENT, MIB, BYTES, ...) and optionally a one-letter alias (`-o`):
+    // `args.option("threads", "N", "threads for the row kernel")` shows `--threads N`.
+    arguments& option(std::string name, std::string placeholder, std::string help, char alias = '\0') {
+        m_declared.push_back({std::move(name), std::move(placeholder), std::move(help), true, alias});
         return *this;
     }
-    // Declares a flag (no value), optionally with a one-letter alias.
+    // An option whose placeholder is its name in capitals (`--seed SEED`), as argparse does.
+    arguments& option(std::string name, std::string help, char alias = '\0') {
+        std::string placeholder;
+        for (const char c : name) {
+            placeholder += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        return option(std::move(name), std::move(placeholder), std::move(help), alias);
+    }
+    // Declares a flag (no value), optionally with a one-letter alias (`help` always has `-h`).
     arguments& flag(std::string name, std::string help, char alias = '\0') {
-        m_declared.push_back({std::move(name), std::move(help), false, alias});
+        if (name == "help") {
+            alias = 'h';
+        }
+        m_declared.push_back({std::move(name), std::string(), std::move(help), false, alias});
         return *this;
     }
 
@@ -96,8 +115,8 @@ public:
             used = 0;
         }
         if (used != value->size() || parsed < low || parsed > high) {
-            throw usage_error("--" + name + " must be an integer in [" + std::to_string(low) + ", " +
-                              std::to_string(high) + "], got '" + *value + "'");
+            throw usage_error("--" + name + " must be an integer in " + closed_range(low, high) + ", got '" +
+                              *value + "'");
         }
         return parsed;
     }
@@ -115,19 +134,24 @@ public:
             used = 0;
         }
         if (used != value->size() || !(parsed > low && parsed <= high)) {
-            throw usage_error("--" + name + " must be a number in (" + std::to_string(low) + ", " +
-                              std::to_string(high) + "], got '" + *value + "'");
+            throw usage_error("--" + name + " must be a number in (" + format_shortest(low) + ", " +
+                              format_shortest(high) + "], got '" + *value + "'");
         }
         return parsed;
     }
     [[nodiscard]] const std::vector<std::string>& positional() const noexcept { return m_positional; }
+
+    // A closed integer range as the tool prints every range: "[8, 1024]".
+    [[nodiscard]] static std::string closed_range(std::int64_t low, std::int64_t high) {
+        return "[" + std::to_string(low) + ", " + std::to_string(high) + "]";
+    }
 
     // One line per declared option.
     [[nodiscard]] std::string help() const {
         std::string text;
         for (const auto& d : m_declared) {
             std::string left = std::string(d.alias != '\0' ? "  -" + std::string(1, d.alias) + ", " : "  ") +
-                               "--" + d.name + (d.takes_value ? " VALUE" : "");
+                               "--" + d.name + (d.takes_value ? " " + d.placeholder : "");
             left.resize(std::max<std::size_t>(left.size() + 2, 26), ' ');
             text += left + d.help + "\n";
         }
@@ -137,6 +161,7 @@ public:
 private:
     struct declared {
         std::string name;
+        std::string placeholder; // what the value is (FILE, N, ...); empty for a flag
         std::string help;
         bool takes_value;
         char alias;

@@ -1,94 +1,115 @@
-// Whole-file input and output for the byte commands (compress, decompress, measure): `-`
-// names stdin or stdout; files are published atomically through output_file.hpp; a progress
-// bar on stderr, drawn only when stderr is a terminal.
+// Whole-file input for every command (`-` names stdin; a directory or an unreadable file is an
+// io_error naming the path and the reason), and a progress bar on stderr, drawn only when
+// stderr is a terminal. Outputs go through output_file.hpp.
 #pragma once
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <system_error>
 #include <vector>
 
-#include <unistd.h> // isatty
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h> // isatty, read
 
+#include "arguments.hpp"
 #include "codelength/core/error.hpp"
+#include "codelength/io/npy_reader.hpp"
 #include "output_file.hpp"
 
 namespace codelength::cli {
 
-// The name `-` stands for stdin (input) or stdout (output).
-inline bool is_standard_stream(const std::string& path) {
-    return path == "-";
-}
-
-// A readable name for messages: `-` is shown as "stdin"/"stdout".
-inline std::string display_name(const std::string& path, const char* stream_name) {
-    return is_standard_stream(path) ? std::string(stream_name) : path;
-}
-
 namespace detail {
 
-inline io_error read_error(const std::string& name, const char* what, int error_number) {
-    return io_error(name + ": " + what + ": " + std::system_category().message(error_number));
+// Reads the open descriptor to its end into `bytes`; `name` is used in messages.
+template <class Bytes>
+void read_descriptor(int descriptor, Bytes& bytes, const std::string& name) {
+    std::size_t size = bytes.size();
+    for (;;) {
+        if (bytes.size() - size < (std::size_t{1} << 16)) {
+            bytes.resize(std::max(bytes.size() * 2, size + (std::size_t{1} << 20)));
+        }
+        const ssize_t got = ::read(descriptor, bytes.data() + size, bytes.size() - size);
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw file_error(name, "cannot read", errno);
+        }
+        if (got == 0) {
+            bytes.resize(size);
+            return;
+        }
+        size += static_cast<std::size_t>(got);
+    }
 }
 
-// Reads `file` to its end; `name` is used in messages.
-inline std::vector<std::uint8_t> read_stream(std::FILE* file, const std::string& name) {
-    std::vector<std::uint8_t> bytes;
-    std::vector<std::uint8_t> buffer(std::size_t{1} << 20);
-    for (;;) {
-        const std::size_t got = std::fread(buffer.data(), 1, buffer.size(), file);
-        bytes.insert(bytes.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(got));
-        if (got < buffer.size()) {
-            if (std::ferror(file) != 0) {
-                throw read_error(name, "cannot read", errno);
-            }
-            return bytes;
-        }
+// The whole content of `path` (or of stdin for `-`) as a byte container.
+template <class Bytes>
+Bytes read_whole(const std::string& path) {
+    Bytes bytes;
+    if (is_standard_stream(path)) {
+        read_descriptor(STDIN_FILENO, bytes, "stdin");
+        return bytes;
     }
+    const owned_descriptor descriptor(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (descriptor.get() < 0) {
+        throw file_error(path, "cannot open for reading", errno);
+    }
+    struct stat status {};
+    if (::fstat(descriptor.get(), &status) != 0) {
+        throw file_error(path, "cannot read", errno);
+    }
+    if (S_ISDIR(status.st_mode)) {
+        throw file_error(path, "cannot read", EISDIR);
+    }
+    read_descriptor(descriptor.get(), bytes, path);
+    return bytes;
 }
 
 } // namespace detail
 
-// The whole content of `path` (or of stdin for `-`); io_error naming the file otherwise.
+// The whole content of `path` (or of stdin for `-`); io_error naming the file and the reason
+// (strerror) otherwise.
 inline std::vector<std::uint8_t> read_whole_input(const std::string& path) {
+    return detail::read_whole<std::vector<std::uint8_t>>(path);
+}
+
+// The whole content of the text file `path` (or of stdin for `-`), as read_whole_input.
+inline std::string read_whole_text(const std::string& path) {
+    return detail::read_whole<std::string>(path);
+}
+
+// Stdin can be read once: a usage error when `-` is among `inputs` more than once.
+inline void check_stdin_named_once(std::span<const std::string> inputs) {
+    if (std::count_if(inputs.begin(), inputs.end(), is_standard_stream) > 1) {
+        throw usage_error("`-` (stdin) is named more than once, but stdin can be read only once");
+    }
+}
+inline void check_stdin_named_once(std::initializer_list<std::string> inputs) {
+    check_stdin_named_once(std::span<const std::string>(inputs.begin(), inputs.size()));
+}
+
+// Reads the .npy input `path` (memory-mapped when large); `-` reads the whole file from stdin.
+inline npy_array read_npy_input(const std::string& path) {
     if (is_standard_stream(path)) {
-        return detail::read_stream(stdin, "stdin");
+        const std::vector<std::uint8_t> bytes = read_whole_input(path);
+        return parse_npy(std::as_bytes(std::span(bytes)), "stdin");
     }
-    std::error_code error;
-    if (std::filesystem::is_directory(path, error)) {
-        throw io_error(path + ": is a directory, not a file");
-    }
-    std::FILE* const file = std::fopen(path.c_str(), "rb");
-    if (file == nullptr) {
-        throw detail::read_error(path, "cannot open", errno);
-    }
-    codelength::detail::file_closer closer;
-    closer.file = file;
-    return detail::read_stream(file, path);
+    return read_npy(path);
 }
 
-// Refuses an output that exists without --force (nothing to check for stdout).
-inline void check_output(const std::string& path, bool overwrite) {
-    if (!is_standard_stream(path)) {
-        check_output_path(path, overwrite);
-    }
-}
-
-// Writes the complete output: atomically to a file (see output_file.hpp), or to stdout.
-inline void write_whole_output(const std::string& path, std::span<const std::uint8_t> bytes, bool overwrite) {
-    if (!is_standard_stream(path)) {
-        write_file_atomically(path, bytes, overwrite);
-        return;
-    }
-    if ((!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size()) ||
-        std::fflush(stdout) != 0) {
-        throw detail::read_error("stdout", "cannot write", errno);
-    }
+// The --timing flag of the commands that can report wall-clock time: without it neither the
+// table nor --json holds seconds (or throughput), so that equal runs print equal output.
+inline arguments& add_timing_flag(arguments& args) {
+    return args.flag("timing", "also report wall-clock seconds (left out by default: equal runs print equal"
+                               " output)");
 }
 
 // A one-line progress bar on stderr, redrawn at most ten times a second; silent unless stderr

@@ -19,7 +19,7 @@
 namespace codelength::cli {
 
 inline constexpr const char* compress_usage =
-    "usage: codelength compress IN OUT [--model cm|ppm|order0] [--memory MiB] [--force]\n"
+    "usage: codelength compress IN OUT [--model cm|ppm|order0] [--memory MIB] [--force]\n"
     "\n"
     "Compresses IN into OUT with an adaptive byte model: cm (bitwise context mixing, the default),\n"
     "ppm (order-k with escapes) or order0. `codelength decompress OUT COPY` restores IN exactly.\n"
@@ -28,7 +28,7 @@ inline constexpr const char* compress_usage =
     "\n";
 
 inline constexpr const char* decompress_usage =
-    "usage: codelength decompress IN OUT [--max-output BYTES] [--max-memory MiB] [--force]\n"
+    "usage: codelength decompress IN OUT [--max-output BYTES] [--max-memory MIB] [--force]\n"
     "\n"
     "Restores the file `codelength compress` packed into IN (the model and its memory are read\n"
     "from the stream's header). A corrupt, truncated or foreign IN exits with status 1 and a\n"
@@ -38,8 +38,9 @@ inline constexpr const char* decompress_usage =
 
 // The --model and --memory options shared by compress and measure.
 inline arguments& add_model_options(arguments& args) {
-    return args.option("model", "cm (context mixing, default), ppm or order0")
-        .option("memory", "memory for the model's tables in MiB (default 256; cm: 8..1024, ppm: 1..4096)");
+    return args.option("model", "cm|ppm|order0", "cm (context mixing, default), ppm or order0")
+        .option("memory", "MIB",
+                "memory for the model's tables in MiB (default 256; cm: [8, 1024], ppm: [1, 4096])");
 }
 
 // The compression options those options select; usage_error for unknown values.
@@ -131,7 +132,7 @@ inline int run_compress(int argc, char** argv, int first) {
     const compression_options options = parse_compression_options(args);
     const auto [input_path, output_path] = detail::input_output(args);
     const bool overwrite = args.has("force");
-    check_output(output_path, overwrite);
+    const output_target output = output_target::prepare(output_path, overwrite, {input_path});
 
     const std::vector<std::uint8_t> input = read_whole_input(input_path);
     progress_bar bar(display_name(input_path, "stdin"), input.size());
@@ -139,15 +140,15 @@ inline int run_compress(int argc, char** argv, int first) {
     const compression_result result =
         detail::compress_checked(input, options, detail::progress_to(bar, input.size()));
     bar.finish();
-    write_whole_output(output_path, result.bytes, overwrite);
+    output.write(result.bytes);
     return 0;
 }
 
 // Runs `codelength decompress` with argv[first..); returns the exit status.
 inline int run_decompress(int argc, char** argv, int first) {
     arguments args;
-    args.option("max-output", "refuse a file that decompresses to more bytes (default: no limit)")
-        .option("max-memory", "refuse a file whose model needs more MiB (default: no limit)")
+    args.option("max-output", "BYTES", "refuse a file that decompresses to more bytes (default: 2^31, 2 GiB)")
+        .option("max-memory", "MIB", "refuse a file whose model needs more MiB (default: 1024)")
         .flag("force", "replace OUT if it exists", 'f')
         .flag("help", "show this help", 'h');
     args.parse(argc, argv, first);
@@ -158,25 +159,27 @@ inline int run_decompress(int argc, char** argv, int first) {
     }
     const auto [input_path, output_path] = detail::input_output(args);
     const bool overwrite = args.has("force");
-    decompression_limits limits;
-    limits.max_output_bytes = static_cast<std::uint64_t>(args.integer(
-        "max-output", std::numeric_limits<std::int64_t>::max(), 0, std::numeric_limits<std::int64_t>::max()));
-    limits.max_memory_mib = static_cast<std::uint32_t>(args.integer("max-memory", 1 << 20, 1, 1 << 20));
-    check_output(output_path, overwrite);
+    decoding_limits limits; // the library's finite defaults, unless raised
+    limits.max_output_bytes = static_cast<std::uint64_t>(
+        args.integer("max-output", static_cast<std::int64_t>(limits.max_output_bytes), 0,
+                     std::numeric_limits<std::int64_t>::max()));
+    limits.max_memory_mib = static_cast<std::uint32_t>(
+        args.integer("max-memory", static_cast<std::int64_t>(limits.max_memory_mib), 1, 1 << 20));
+    const output_target output = output_target::prepare(output_path, overwrite, {input_path});
 
     const std::vector<std::uint8_t> input = read_whole_input(input_path);
     const std::uint64_t announced = detail::announced_size(input);
     progress_bar bar(display_name(input_path, "stdin"),
                      std::min<std::uint64_t>(announced, input.size() * 64));
     bar.phase("decompress");
-    std::vector<std::uint8_t> output;
+    std::vector<std::uint8_t> restored;
     try {
-        output = decompress_bytes(input, detail::progress_to(bar, announced), limits);
+        restored = decompress_bytes(input, detail::progress_to(bar, announced), limits);
     } catch (const error& e) {
         throw format_error(display_name(input_path, "stdin") + ": " + e.what());
     }
     bar.finish();
-    write_whole_output(output_path, output, overwrite);
+    output.write(restored);
     return 0;
 }
 

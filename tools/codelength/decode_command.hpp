@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "arguments.hpp"
+#include "byte_files.hpp"
 #include "codelength/codelength.hpp"
 #include "codelength/coding/sequence_coder.hpp"
 #include "codelength/io/io.hpp"
@@ -27,16 +28,20 @@ inline constexpr const char* decode_usage =
     "targets as int64 .npy of shape (T) or (B, T). The stream is checked completely (its model\n"
     "fingerprint, length, payload and the checksum of the decoded targets) before T.npy is\n"
     "written; a damaged or foreign stream, or other logits, fail with a message and no output.\n"
+    "IN may be `-` for stdin, T.npy `-` for stdout (the report then goes to stderr); an existing\n"
+    "T.npy is replaced only with --force, and never when it is one of the inputs. Wall-clock\n"
+    "seconds are reported only with --timing.\n"
     "\n";
 
 inline arguments decode_arguments() {
     arguments args;
-    args.option("logits", "the logits the stream was encoded with, shape (T, V) or (B, T, V)")
-        .option("input", "the stream to decode", 'i')
-        .option("output", "the targets to write, int64 .npy (replaced only with --force)", 'o')
+    args.option("logits", "FILE", "the logits the stream was encoded with, shape (T, V) or (B, T, V)")
+        .option("input", "FILE", "the stream to decode", 'i')
+        .option("output", "FILE", "the targets to write, int64 .npy (replaced only with --force)", 'o')
+        .option("max-symbols", "N", "refuse a stream of more than N targets (default 268435456 = 2^28)")
         .flag("force", "replace the output if it exists", 'f')
-        .flag("json", "print one JSON object instead of the table")
-        .flag("help", "show this help", 'h');
+        .flag("json", "print one JSON object instead of the table");
+    add_timing_flag(args).flag("help", "show this help", 'h');
     return args;
 }
 
@@ -54,53 +59,57 @@ inline int run_decode(int argc, char** argv, int first) {
     }
     const std::string logits_path = args.required("logits");
     const std::string input_path = args.required("input");
-    const std::filesystem::path output_path = args.required("output");
-    const bool overwrite = args.has("force");
-    check_output_path(output_path, overwrite);
+    output_target output =
+        output_target::prepare(args.required("output"), args.has("force"), {logits_path, input_path});
+    output.move_report_to_stderr();
 
     const auto started = std::chrono::steady_clock::now();
-    const npy_array logits = read_npy(logits_path);
+    check_stdin_named_once({logits_path, input_path});
+    const npy_array logits = read_npy_input(logits_path);
     check_logits_shape(logits);
-    // Mapped, not read: the stream's size bounds nothing we allocate.
-    const mapped_file stream_file = mapped_file::open_read_only(input_path);
-    const std::span<const std::byte> stream_bytes = stream_file.bytes();
-    const std::span<const std::uint8_t> stream(reinterpret_cast<const std::uint8_t*>(stream_bytes.data()),
-                                               stream_bytes.size());
+    // Read whole: a file, a pipe or stdin (`-`).
+    const std::vector<std::uint8_t> stream_buffer = read_whole_input(input_path);
+    const std::span<const std::uint8_t> stream(stream_buffer);
+    decoding_options decoding;
+    decoding.limits.max_symbols = static_cast<std::uint64_t>(args.integer(
+        "max-symbols", static_cast<std::int64_t>(decoding.limits.max_symbols), 0, std::int64_t{1} << 48));
     std::vector<std::int64_t> targets;
     try {
         const parsed_stream parsed = parse_stream(stream);
         const std::uint64_t rows = static_cast<std::uint64_t>(logits.element_count() / logits.shape().back());
         if (parsed.header.symbol_count != rows) {
-            throw stream_model_mismatch_error(
-                stream_offset::symbol_count,
-                "model mismatch: the stream holds " + std::to_string(parsed.header.symbol_count) +
-                    " targets, but " + logits_path + " has " + std::to_string(rows) + " rows");
+            throw stream_model_mismatch_error(stream_offset::symbol_count,
+                                              "model mismatch: the stream holds " +
+                                                  count_of(parsed.header.symbol_count, "target", "targets") +
+                                                  ", but " + logits_path + " has " +
+                                                  count_of(rows, "row", "rows"));
         }
         targets = visit_logits_matrix(logits, [&](auto view) {
             logits_replay model(view);
-            return decode_sequence(model, stream);
+            return decode_sequence(model, stream, decoding);
         });
     } catch (const stream_error& e) {
-        throw format_error(input_path + ": " + e.what());
+        throw format_error(display_name(input_path, "stdin") + ": " + e.what());
     }
 
-    // Written beside the destination under a temporary name, then published whole.
-    const std::filesystem::path temporary = temporary_path_beside(output_path);
-    write_npy(temporary, targets, targets_shape_for(logits));
-    publish_file(temporary, output_path, overwrite);
+    output.write(npy_file_bytes(std::span<const std::int64_t>(targets), targets_shape_for(logits)));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     if (args.has("json")) {
         json_object report;
         report.add("tokens", static_cast<std::int64_t>(targets.size()))
-            .add("stream_bytes", static_cast<std::int64_t>(stream.size()))
-            .add("seconds", seconds);
+            .add("stream_bytes", static_cast<std::int64_t>(stream.size()));
+        if (args.has("timing")) {
+            report.add("seconds", seconds);
+        }
         std::printf("%s\n", report.str().c_str());
         return 0;
     }
     std::printf("%-24s %lld\n", "tokens", static_cast<long long>(targets.size()));
     std::printf("%-24s %lld\n", "stream_bytes", static_cast<long long>(stream.size()));
-    std::printf("%-24s %.3f\n", "seconds", seconds);
+    if (args.has("timing")) {
+        std::printf("%-24s %.3f\n", "seconds", seconds);
+    }
     return 0;
 }
 

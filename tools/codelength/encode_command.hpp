@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "arguments.hpp"
+#include "byte_files.hpp"
 #include "codelength/codelength.hpp"
 #include "codelength/coding/sequence_coder.hpp"
 #include "codelength/io/io.hpp"
@@ -24,23 +25,26 @@ inline constexpr const char* encode_usage =
     "usage: codelength encode --logits L.npy --targets T.npy -o OUT [options]\n"
     "\n"
     "Codes targets[t] with row t of the logits (shapes (T, V) with (T), or (B, T, V) with (B, T);\n"
-    "dtypes f4, f8, f2, u2 for bfloat16 words) and writes the stream to OUT, which `codelength\n"
+    "dtypes f4, f8, f2, u2 or i2 for bfloat16 words) and writes the stream to OUT, which `codelength\n"
     "decode` turns back into the targets given the same logits. Every target must be in [0, V).\n"
     "The report splits the file's bits: ideal (the model's -log2 p), quantized (after rounding\n"
     "the distribution to integers totalling 2^P), coder overhead and header; they add up to the\n"
-    "file size exactly.\n"
+    "file size exactly. OUT may be `-` for stdout (the report then goes to stderr); an existing\n"
+    "OUT is replaced only with --force, and never when it is one of the inputs. Wall-clock\n"
+    "seconds are reported only with --timing.\n"
     "\n";
 
 inline arguments encode_arguments() {
     arguments args;
-    args.option("logits", "logits (or log-probabilities), shape (T, V) or (B, T, V)")
-        .option("targets", "target token ids (any integer dtype), shape (T) or (B, T)")
-        .option("output", "the stream to write (replaced only with --force)", 'o')
-        .option("precision", "quantization precision P in bits, 1..31 (default 24; V must be <= 2^P)")
+    args.option("logits", "FILE", "logits (or log-probabilities), shape (T, V) or (B, T, V)")
+        .option("targets", "FILE", "target token ids (any integer dtype), shape (T) or (B, T)")
+        .option("output", "FILE", "the stream to write (replaced only with --force)", 'o')
+        .option("precision", "BITS",
+                "quantization precision P in bits, in [1, 31] (default 24; V must be <= 2^P)")
         .flag("verify", "decode the stream in memory and compare before writing it")
         .flag("force", "replace OUT if it exists", 'f')
-        .flag("json", "print one JSON object instead of the table")
-        .flag("help", "show this help", 'h');
+        .flag("json", "print one JSON object instead of the table");
+    add_timing_flag(args).flag("help", "show this help", 'h');
     return args;
 }
 
@@ -103,40 +107,44 @@ inline int run_encode(int argc, char** argv, int first) {
         static_cast<int>(args.integer("precision", precision_bits_24, 1, max_precision_bits));
     const std::string logits_path = args.required("logits");
     const std::string targets_path = args.required("targets");
-    const std::string output_path = args.required("output");
-    const bool overwrite = args.has("force");
-    check_output_path(output_path, overwrite);
+    output_target output =
+        output_target::prepare(args.required("output"), args.has("force"), {logits_path, targets_path});
+    output.move_report_to_stderr();
 
     const auto started = std::chrono::steady_clock::now();
-    const npy_array logits = read_npy(logits_path);
-    const npy_array targets = read_npy(targets_path);
+    check_stdin_named_once({logits_path, targets_path});
+    const npy_array logits = read_npy_input(logits_path);
+    const npy_array targets = read_npy_input(targets_path);
     check_logits_targets_shapes(logits, targets);
     const std::vector<std::int64_t> target_ids = targets.to_int64();
+    check_targets_in_vocabulary(logits, targets, target_ids, false);
     const std::span<const std::int64_t> tokens(target_ids);
     const encoded_stream encoded = visit_logits_matrix(logits, [&](auto view) {
-        logits_replay model(view);
-        encoded_stream result = encode_sequence(model, tokens, options);
+        const auto make_model = [&] { return logits_replay(view); };
         if (args.has("verify")) {
-            logits_replay decoder_model(view);
-            const std::vector<std::int64_t> decoded = decode_sequence(decoder_model, result.bytes);
-            check_round_trip(tokens, decoded);
+            return verify_round_trip(make_model, tokens, options);
         }
-        return result;
+        auto model = make_model();
+        return encode_sequence(model, tokens, options);
     });
-    write_file_atomically(output_path, encoded.bytes, overwrite);
+    output.write(encoded.bytes);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     if (args.has("json")) {
         json_object report = coding_ledger_json(encoded.ledger);
         report.add("vocabulary_size", logits.shape().back())
-            .add("dtype", npy_dtype_name(logits.dtype()))
-            .add("verified", args.has("verify"))
-            .add("seconds", seconds);
+            .add("dtype", logits_dtype_name(logits))
+            .add("verified", args.has("verify"));
+        if (args.has("timing")) {
+            report.add("seconds", seconds);
+        }
         std::printf("%s\n", report.str().c_str());
         return 0;
     }
     print_coding_ledger_table(encoded.ledger);
-    std::printf("%-24s %.3f\n", "seconds", seconds);
+    if (args.has("timing")) {
+        std::printf("%-24s %.3f\n", "seconds", seconds);
+    }
     return 0;
 }
 

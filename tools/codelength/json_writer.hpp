@@ -1,5 +1,7 @@
-// A minimal JSON object writer for the tool's reports: keys in insertion order, numbers with
-// 17 significant digits (round-trip exact), non-finite numbers as null.
+// A minimal JSON object writer for the tool's reports: keys in insertion order, numbers in the
+// shortest form that reads back to the same double, non-finite numbers as null, strings as
+// valid UTF-8 (each byte that is not part of well-formed UTF-8 becomes U+FFFD; add_name also
+// keeps such a name's raw bytes in hex).
 #pragma once
 
 #include <cmath>
@@ -8,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "number_format.hpp"
 
 namespace codelength::cli {
 
@@ -24,13 +28,24 @@ public:
     json_object& add(std::string_view key, std::string_view value) { return raw(key, quote(value)); }
     json_object& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
     json_object& add_object(std::string_view key, const json_object& value) { return raw(key, value.str()); }
+    // A name from outside (a file name): `key` holds it as valid UTF-8 (U+FFFD for each byte
+    // that is not well-formed UTF-8) and, only when that changed it, `key`_hex holds its raw
+    // bytes in hex, so that the exact name can be recovered (bytes.fromhex in Python).
+    json_object& add_name(std::string_view key, std::string_view name) {
+        add(key, name);
+        if (!is_valid_utf8(name)) {
+            add(std::string(key) + "_hex", std::string_view(to_hex(name)));
+        }
+        return *this;
+    }
 
     [[nodiscard]] std::string str() const { return "{" + m_body + "}"; }
 
-    // A JSON string literal with the escapes RFC 8259 requires.
+    // A JSON string literal with the escapes RFC 8259 requires, always valid UTF-8: a byte that
+    // is not part of a well-formed UTF-8 sequence becomes U+FFFD.
     [[nodiscard]] static std::string quote(std::string_view text) {
         std::string out = "\"";
-        for (const char c : text) {
+        for (const char c : to_valid_utf8(text)) {
             switch (c) {
             case '"':
                 out += "\\\"";
@@ -60,11 +75,8 @@ public:
         return out + "\"";
     }
 
-    [[nodiscard]] static std::string format_double(double value) {
-        char text[32];
-        std::snprintf(text, sizeof text, "%.17g", value);
-        return text;
-    }
+    // The shortest decimal that reads back to `value` (number_format.hpp), as every table prints.
+    [[nodiscard]] static std::string format_double(double value) { return format_shortest(value); }
 
 private:
     json_object& raw(std::string_view key, const std::string& value) {

@@ -37,7 +37,16 @@ constexpr const char* usage =
     "  ngram       perplexity and bits/byte of a text under an ARPA n-gram model (SRILM/KenLM\n"
     "              convention: </s> counted, with and without OOVs)\n"
     "\n"
-    "`codelength <command> --help` describes a command; `codelength --version` prints the version.\n";
+    "`codelength <command> --help` (or -h) describes a command; `codelength --version` prints the\n"
+    "version.\n"
+    "\n"
+    "Conventions of every command: help shows what a value is (FILE, N, PERCENT, MIB, BYTES) and\n"
+    "ranges as [low, high] (closed) or (low, high] (half-open). --json prints one JSON object in\n"
+    "UTF-8; numbers are the shortest decimals that read back to the same double, infinite or\n"
+    "undefined values are null. Text that is not valid UTF-8 (a file name) has each byte outside a\n"
+    "well-formed UTF-8 sequence replaced by U+FFFD, and the exact bytes follow in a `<key>_hex`\n"
+    "member (e.g. \"file_hex\": \"626164fffe2e747874\" for bad\\xff\\xfe.txt). Tables print the same\n"
+    "shortest numbers, except the aligned columns of measure and memorization (rounded).\n";
 
 } // namespace
 

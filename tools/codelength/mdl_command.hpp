@@ -1,12 +1,11 @@
 // `codelength mdl`: description-length quantities (online and prequential codes, two-part codes,
 // break-even data size, adjusted compression rate, information in the weights) from a small
-// `key,value` text file (METRICS.md, "MDL"; metrics/mdl.hpp).
+// `key,value` text file (README, "Description length and memorization"; metrics/mdl.hpp).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "arguments.hpp"
+#include "byte_files.hpp"
 #include "codelength/baselines/weights_cost.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/metrics/mdl.hpp"
@@ -23,25 +23,31 @@
 namespace codelength::cli {
 
 inline constexpr const char* mdl_usage =
-    "usage: codelength mdl --input FILE [--weights W] [--json]\n"
+    "usage: codelength mdl --input FILE [--weights FILE] [--json]\n"
     "\n"
-    "Computes every MDL quantity its inputs allow. FILE holds one record per line, fields\n"
-    "separated by commas; blank lines and lines starting with '#' are ignored:\n"
+    "Computes every MDL quantity its inputs allow. FILE (`-` for stdin) holds one record per\n"
+    "line, fields separated by commas; blank lines and lines starting with '#' are ignored:\n"
     "  unit,bits|nats                 unit of code_length, mean_loss and final_model_code_length\n"
-    "  vocabulary_size,V              symbols per item (uniform code: log2 V bits per item)\n"
-    "  items,N                        data items; alone it prints the default block schedule\n"
-    "  first_block_items,N1           online code: the first block, coded uniformly (N1 log2 V)\n"
-    "  block,ITEMS,CODE_LENGTH        online code: each later block, in order, coded by a model\n"
-    "                                 trained on the blocks before it\n"
-    "  step,TOKENS,MEAN_LOSS          training log: one line per step, loss logged before the update\n"
+    "  vocabulary_size,V              symbols per item, V >= 1 (uniform code: log2 V bits per item)\n"
+    "  items,N                        data items, N >= 1; alone it prints the default block schedule\n"
+    "  first_block_items,N1           online code: the first block, N1 >= 1 items coded uniformly\n"
+    "  block,ITEMS,CODE_LENGTH        online code: each later block (ITEMS >= 1), in order, coded\n"
+    "                                 by a model trained on the blocks before it\n"
+    "  step,TOKENS,MEAN_LOSS          training log: one line per step (TOKENS >= 1), loss logged\n"
+    "                                 before the update\n"
     "  final_model_code_length,L      L(D | final model), the code length of the same data\n"
     "  parameters,P                   model cost P x bits_per_parameter ...\n"
     "  bits_per_parameter,B           ... B = fp32|bf16|fp16|int8|int4 or a number (default fp32)\n"
     "  weights_bytes,S                ... or a compressed weights file of S bytes\n"
     "  decompressor_bytes,S           ... or a decompressor of S bytes (give one model cost)\n"
     "  reference_bits_per_item,R      break-even reference code (default log2 V)\n"
-    "  raw_bytes,S / compressed_bytes,S   raw and (with a model cost) adjusted compression rate\n"
-    "Each key at most once. Outputs: block_ends; online_bits, uniform_bits, online_compression;\n"
+    "  raw_bytes,S / compressed_bytes,S   raw (S > 0) and compressed size: raw and (with a model\n"
+    "                                 cost) adjusted compression rate\n"
+    "Each key at most once. A file from which nothing can be computed is an error. Outputs:\n"
+    "block_ends, the exclusive end of each block of the online code: the input's blocks when it\n"
+    "gives them (block_ends_source input), else the default schedule (Voita & Titov 2020: 0.1%,\n"
+    "0.2%, 0.4%, ... 50%, 100% of items; block_ends_source default_schedule);\n"
+    "online_bits, uniform_bits, online_compression;\n"
     "prequential_bits; information_in_weights_bits = L_preq - L(D | final model) (from the\n"
     "training log, else the online code; may be negative with noise); model_bits, two_part_bits,\n"
     "break_even_items (null when the model is not better per item than the reference);\n"
@@ -50,11 +56,12 @@ inline constexpr const char* mdl_usage =
 
 inline arguments mdl_arguments() {
     arguments args;
-    args.option("input", "the key,value file described above")
-        .option("weights", "a weights file: report its size coded by the library's context-mixing coder"
-                           " and by zstd -19, and use the former as the model cost")
+    args.option("input", "FILE", "the key,value file described above")
+        .option("weights", "FILE",
+                "a weights file: report its size coded by the library's context-mixing coder"
+                " and by zstd -19, and use the former as the model cost")
         .flag("json", "print one JSON object instead of the table")
-        .flag("help", "show this help");
+        .flag("help", "show this help", 'h');
     return args;
 }
 
@@ -66,12 +73,15 @@ struct mdl_input {
     std::map<std::string, std::pair<std::string, int>> values; // key -> (value, line)
     std::vector<coded_block> blocks;
     std::vector<training_step> steps;
+    int records = 0; // lines that are not blank or comments
 
     [[nodiscard]] bool has(const std::string& key) const { return values.count(key) != 0; }
     [[nodiscard]] std::string where(int line) const { return path + ":" + std::to_string(line) + ": "; }
     [[nodiscard]] std::string where(const std::string& key) const { return where(values.at(key).second); }
 
-    [[nodiscard]] double number_at(const std::string& text, int line, const std::string& what) const {
+    // A finite number >= 0 (> 0 when `positive`); the error names the line.
+    [[nodiscard]] double number_at(const std::string& text, int line, const std::string& what,
+                                   bool positive = false) const {
         std::size_t used = 0;
         double parsed = 0.0;
         try {
@@ -79,13 +89,16 @@ struct mdl_input {
         } catch (const std::exception&) {
             used = 0;
         }
-        if (text.empty() || used != text.size() || !std::isfinite(parsed) || parsed < 0) {
-            throw invalid_argument_error(where(line) + what + " must be a finite number >= 0, got '" + text +
-                                         "'");
+        if (text.empty() || used != text.size() || !std::isfinite(parsed) || parsed < 0 ||
+            (positive && parsed == 0)) {
+            throw invalid_argument_error(where(line) + what + " must be a finite number " +
+                                         (positive ? "> 0" : ">= 0") + ", got '" + text + "'");
         }
         return parsed;
     }
-    [[nodiscard]] std::int64_t integer_at(const std::string& text, int line, const std::string& what) const {
+    // An integer >= minimum; the error names the line.
+    [[nodiscard]] std::int64_t integer_at(const std::string& text, int line, const std::string& what,
+                                          std::int64_t minimum = 0) const {
         std::size_t used = 0;
         long long parsed = 0;
         try {
@@ -93,22 +106,24 @@ struct mdl_input {
         } catch (const std::exception&) {
             used = 0;
         }
-        if (text.empty() || used != text.size() || parsed < 0) {
-            throw invalid_argument_error(where(line) + what + " must be an integer >= 0, got '" + text + "'");
+        if (text.empty() || used != text.size() || parsed < minimum) {
+            throw invalid_argument_error(where(line) + what + " must be an integer >= " +
+                                         std::to_string(minimum) + ", got '" + text + "'");
         }
         return parsed;
     }
-    [[nodiscard]] std::optional<double> number(const std::string& key) const {
+    [[nodiscard]] std::optional<double> number(const std::string& key, bool positive = false) const {
         if (!has(key)) {
             return std::nullopt;
         }
-        return number_at(values.at(key).first, values.at(key).second, key);
+        return number_at(values.at(key).first, values.at(key).second, key, positive);
     }
-    [[nodiscard]] std::optional<std::int64_t> integer(const std::string& key) const {
+    [[nodiscard]] std::optional<std::int64_t> integer(const std::string& key,
+                                                      std::int64_t minimum = 0) const {
         if (!has(key)) {
             return std::nullopt;
         }
-        return integer_at(values.at(key).first, values.at(key).second, key);
+        return integer_at(values.at(key).first, values.at(key).second, key, minimum);
     }
 };
 
@@ -139,20 +154,20 @@ inline mdl_input read_mdl_input(const std::string& path) {
         "unit",       "vocabulary_size",    "items",         "first_block_items",  "final_model_code_length",
         "parameters", "bits_per_parameter", "weights_bytes", "decompressor_bytes", "reference_bits_per_item",
         "raw_bytes",  "compressed_bytes"};
-    std::ifstream in(path);
-    if (!in) {
-        throw io_error(path + ": cannot open for reading");
-    }
+    const std::string content = read_whole_text(path); // names the path and the reason (a directory)
     mdl_input input;
-    input.path = path;
-    std::string raw;
+    input.path = display_name(path, "stdin");
     int line = 0;
-    while (std::getline(in, raw)) {
+    for (std::size_t start = 0; start < content.size();) {
+        const std::size_t newline = content.find('\n', start);
+        const std::size_t end = newline == std::string::npos ? content.size() : newline;
+        const std::string text = trim(content.substr(start, end - start));
+        start = end + 1;
         ++line;
-        const std::string text = trim(raw);
         if (text.empty() || text.front() == '#') {
             continue;
         }
+        ++input.records;
         const std::vector<std::string> fields = split_fields(text);
         const std::string& key = fields[0];
         if (key == "block" || key == "step") {
@@ -162,10 +177,10 @@ inline mdl_input read_mdl_input(const std::string& path) {
                                              "), got " + std::to_string(fields.size() - 1));
             }
             if (key == "block") {
-                input.blocks.push_back({input.integer_at(fields[1], line, "block items"),
+                input.blocks.push_back({input.integer_at(fields[1], line, "block items", 1),
                                         input.number_at(fields[2], line, "block code length")});
             } else {
-                input.steps.push_back({input.integer_at(fields[1], line, "step tokens"),
+                input.steps.push_back({input.integer_at(fields[1], line, "step tokens", 1),
                                        input.number_at(fields[2], line, "step mean loss")});
             }
             continue;
@@ -186,6 +201,10 @@ inline mdl_input read_mdl_input(const std::string& path) {
                                          std::to_string(input.values.at(key).second) + ")");
         }
         input.values[key] = {fields[1], line};
+    }
+    if (input.records == 0) {
+        throw invalid_argument_error(input.path + ": no records (the file holds only blank lines and "
+                                                  "comments), so there is nothing to compute");
     }
     return input;
 }
@@ -214,6 +233,12 @@ public:
         m_arrays.emplace_back(key, "[" + text + "]");
         m_lines.emplace_back(key, text);
     }
+    // True when the report holds a quantity (not only the unit).
+    [[nodiscard]] bool has_quantities() const noexcept { return m_lines.size() > (m_has_unit ? 1U : 0U); }
+    void set_unit(const std::string& unit) {
+        add_text("unit", unit);
+        m_has_unit = true;
+    }
     void print(bool json) const {
         if (json) {
             std::string body = m_json.str();
@@ -233,6 +258,7 @@ private:
     json_object m_json;
     std::vector<std::pair<std::string, std::string>> m_arrays;
     std::vector<std::pair<std::string, std::string>> m_lines;
+    bool m_has_unit = false;
 };
 
 inline information_unit mdl_unit(const mdl_input& in) {
@@ -285,12 +311,12 @@ inline int run_mdl(int argc, char** argv, int first) {
     const bool needs_unit = !in.blocks.empty() || !in.steps.empty() || in.has("final_model_code_length");
     const std::optional<information_unit> unit =
         needs_unit || in.has("unit") ? std::optional(detail::mdl_unit(in)) : std::nullopt;
-    const std::optional<std::int64_t> vocabulary_size = in.integer("vocabulary_size");
-    const std::optional<std::int64_t> items = in.integer("items");
-    const std::optional<std::int64_t> first_block_items = in.integer("first_block_items");
+    const std::optional<std::int64_t> vocabulary_size = in.integer("vocabulary_size", 1);
+    const std::optional<std::int64_t> items = in.integer("items", 1);
+    const std::optional<std::int64_t> first_block_items = in.integer("first_block_items", 1);
     detail::mdl_report report;
     if (unit) {
-        report.add_text("unit", std::string(*unit == information_unit::bits ? "bits" : "nats"));
+        report.set_unit(*unit == information_unit::bits ? "bits" : "nats");
     }
 
     // The block-wise online code.
@@ -312,7 +338,7 @@ inline int run_mdl(int argc, char** argv, int first) {
         report.add_number("online_bits", online->online_bits);
         report.add_number("uniform_bits", online->uniform_bits);
         report.add_number("online_compression", online->compression);
-    } else if (items && vocabulary_size && *vocabulary_size >= 1) {
+    } else if (items && vocabulary_size) {
         report.add_number("uniform_bits",
                           static_cast<double>(*items) * std::log2(static_cast<double>(*vocabulary_size)));
     }
@@ -393,7 +419,7 @@ inline int run_mdl(int argc, char** argv, int first) {
             report.add_number("data_bits_per_item", code.data_bits_per_item);
             report.add_number("two_part_bits_per_item", code.total_bits_per_item);
             std::optional<double> reference = in.number("reference_bits_per_item");
-            if (!reference && vocabulary_size && *vocabulary_size >= 1) {
+            if (!reference && vocabulary_size) {
                 reference = std::log2(static_cast<double>(*vocabulary_size));
             }
             if (reference && code.data_bits_per_item) {
@@ -405,7 +431,7 @@ inline int run_mdl(int argc, char** argv, int first) {
     }
 
     // Raw and model-size-adjusted compression rates.
-    const std::optional<double> raw_bytes = in.number("raw_bytes");
+    const std::optional<double> raw_bytes = in.number("raw_bytes", true);
     const std::optional<double> compressed_bytes = in.number("compressed_bytes");
     if (raw_bytes && compressed_bytes) {
         const compression_rates rates =
@@ -416,9 +442,26 @@ inline int run_mdl(int argc, char** argv, int first) {
         }
     }
 
-    // The default schedule for N items.
-    if (items && *items >= 1) {
+    // The blocks' ends: the input's own blocks, else the default schedule for N items.
+    if (online) {
+        std::vector<std::int64_t> ends{online->first_block_items};
+        for (const coded_block& block : in.blocks) {
+            ends.push_back(ends.back() + block.items);
+        }
+        report.add_text("block_ends_source", "input");
+        report.add_array("block_ends", ends);
+    } else if (items) {
+        report.add_text("block_ends_source", "default_schedule");
         report.add_array("block_ends", online_block_ends(*items));
+    }
+    if (!report.has_quantities()) {
+        std::string given;
+        for (const auto& [key, value] : in.values) {
+            given += (given.empty() ? "" : ", ") + key;
+        }
+        throw invalid_argument_error(in.path + ": nothing to compute from " +
+                                     (given.empty() ? "these records" : given) +
+                                     " (`codelength mdl --help` lists what each output needs)");
     }
     report.print(args.has("json"));
     return 0;

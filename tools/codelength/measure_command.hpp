@@ -21,14 +21,15 @@
 namespace codelength::cli {
 
 inline constexpr const char* measure_usage =
-    "usage: codelength measure FILE... [--model cm|ppm|order0] [--memory MiB] [--json]\n"
+    "usage: codelength measure FILE... [--model cm|ppm|order0] [--memory MIB] [--json] [--timing]\n"
     "\n"
     "For each FILE (`-` for stdin): its size; ideal_bits, the model's prequential code length\n"
     "(sum of -log2 p over the bytes, the model learning as it goes); coded_bytes, the real size\n"
     "of `codelength compress` output (header included), verified by decompressing it and\n"
     "comparing with FILE; bits_per_byte = 8 * coded_bytes / bytes; and the sizes gzip -9 (zlib),\n"
-    "xz -9, zstd -19 and brotli -q 11 reach on the same bytes. seconds and mb_per_s time the\n"
-    "model's compression (decompress_seconds the verification). A total row sums all files.\n"
+    "xz -9, zstd -19 and brotli -q 11 reach on the same bytes. A total row sums all files.\n"
+    "With --timing, seconds and mb_per_s (the table's MB/s) time the model's compression and\n"
+    "decompress_seconds the verification; without it no wall-clock time is printed.\n"
     "\n";
 
 // One file's measurements; sizes in bytes, code lengths in bits.
@@ -99,8 +100,9 @@ inline measurement measure_one(const std::string& name, const std::vector<std::u
     bar.finish();
     if (restored != input) {
         throw error(name + ": the round trip failed: decompressing the compressed stream gave " +
-                    std::to_string(restored.size()) + " bytes that differ from the " +
-                    std::to_string(input.size()) + " input bytes (a bug in the codec; please report it)");
+                    count_of(restored.size(), "byte", "bytes") + " that differ from the " +
+                    count_of(input.size(), "input byte", "input bytes") +
+                    " (a bug in the codec; please report it)");
     }
     m.ideal_bits = compressed.ideal_bits;
     m.coded_bytes = compressed.bytes.size();
@@ -129,11 +131,11 @@ inline json_object baselines_bits_per_byte_json(const baseline_sizes& sizes, std
     return o;
 }
 
-inline json_object measurement_json(const measurement& m, const compression_options& options,
-                                    bool with_file) {
+inline json_object measurement_json(const measurement& m, const compression_options& options, bool with_file,
+                                    bool timing) {
     json_object o;
     if (with_file) {
-        o.add("file", m.file);
+        o.add_name("file", m.file);
     }
     o.add("bytes", static_cast<std::int64_t>(m.bytes))
         .add("model", model_name(options.model))
@@ -146,11 +148,13 @@ inline json_object measurement_json(const measurement& m, const compression_opti
         .add("round_trip_verified", true)
         .add("bits_per_byte", per_byte_bits(8.0 * static_cast<double>(m.coded_bytes), m.bytes))
         .add_object("baselines", baselines_json(m.baselines))
-        .add_object("baselines_bits_per_byte", baselines_bits_per_byte_json(m.baselines, m.bytes))
-        .add("seconds", m.seconds)
-        .add("mb_per_s", mb_per_second(m.bytes, m.seconds))
-        .add("decompress_seconds", m.decompress_seconds)
-        .add("decompress_mb_per_s", mb_per_second(m.bytes, m.decompress_seconds));
+        .add_object("baselines_bits_per_byte", baselines_bits_per_byte_json(m.baselines, m.bytes));
+    if (timing) {
+        o.add("seconds", m.seconds)
+            .add("mb_per_s", mb_per_second(m.bytes, m.seconds))
+            .add("decompress_seconds", m.decompress_seconds)
+            .add("decompress_mb_per_s", mb_per_second(m.bytes, m.decompress_seconds));
+    }
     return o;
 }
 
@@ -168,21 +172,24 @@ inline std::string shorten(const std::string& name, std::size_t width) {
     return name.size() <= width ? name : "..." + name.substr(name.size() - (width - 3));
 }
 
-inline void print_table_row(const measurement& m, std::size_t name_width) {
+inline void print_table_row(const measurement& m, std::size_t name_width, bool timing) {
     const auto bpb = [&](std::uint64_t size) {
         return fixed3(per_byte_bits(8.0 * static_cast<double>(size), m.bytes));
     };
-    std::printf("%-*s %12llu %9s %12llu %7s | %7s %7s %7s %9s | %8s\n", static_cast<int>(name_width),
+    std::printf("%-*s %12llu %9s %12llu %7s | %7s %7s %7s %9s", static_cast<int>(name_width),
                 shorten(m.file, name_width).c_str(), static_cast<unsigned long long>(m.bytes),
                 fixed3(per_byte_bits(m.ideal_bits, m.bytes)).c_str(),
                 static_cast<unsigned long long>(m.coded_bytes), bpb(m.coded_bytes).c_str(),
                 bpb(m.baselines.gzip_9).c_str(), bpb(m.baselines.xz_9).c_str(),
-                bpb(m.baselines.zstd_19).c_str(), bpb(m.baselines.brotli_11).c_str(),
-                fixed3(mb_per_second(m.bytes, m.seconds)).c_str());
+                bpb(m.baselines.zstd_19).c_str(), bpb(m.baselines.brotli_11).c_str());
+    if (timing) {
+        std::printf(" | %8s", fixed3(mb_per_second(m.bytes, m.seconds)).c_str());
+    }
+    std::printf("\n");
 }
 
 inline void print_table(const std::vector<measurement>& rows, const measurement& total,
-                        const compression_options& options) {
+                        const compression_options& options, bool timing) {
     std::size_t name_width = 5;
     for (const auto& m : rows) {
         name_width = std::max(name_width, std::min<std::size_t>(m.file.size(), 48));
@@ -190,16 +197,17 @@ inline void print_table(const std::vector<measurement>& rows, const measurement&
     std::printf("model %s (memory %u MiB); bits/byte columns: ideal = prequential code length, "
                 "coded = real compressed size\n\n",
                 model_name(options.model), static_cast<unsigned>(options.memory_mib));
-    std::printf("%-*s %12s %9s %12s %7s | %7s %7s %7s %9s | %8s\n", static_cast<int>(name_width), "file",
-                "bytes", "ideal", "coded bytes", "coded", "gzip-9", "xz-9", "zstd-19", "brotli-11", "MB/s");
-    const std::string rule(name_width + 93, '-');
+    std::printf("%-*s %12s %9s %12s %7s | %7s %7s %7s %9s", static_cast<int>(name_width), "file", "bytes",
+                "ideal", "coded bytes", "coded", "gzip-9", "xz-9", "zstd-19", "brotli-11");
+    std::printf(timing ? " | %8s\n" : "\n", "MB/s");
+    const std::string rule(name_width + (timing ? 93 : 82), '-');
     std::printf("%s\n", rule.c_str());
     for (const auto& m : rows) {
-        print_table_row(m, name_width);
+        print_table_row(m, name_width, timing);
     }
     if (rows.size() > 1) {
         std::printf("%s\n", rule.c_str());
-        print_table_row(total, name_width);
+        print_table_row(total, name_width, timing);
     }
     std::printf("\nbits/byte everywhere except the bytes columns; every coded file was decompressed and "
                 "matched its input exactly.\n");
@@ -210,9 +218,8 @@ inline void print_table(const std::vector<measurement>& rows, const measurement&
 // Runs `codelength measure` with argv[first..); returns the exit status.
 inline int run_measure(int argc, char** argv, int first) {
     arguments args;
-    add_model_options(args)
-        .flag("json", "print one JSON object instead of the table")
-        .flag("help", "show this help", 'h');
+    add_model_options(args).flag("json", "print one JSON object instead of the table");
+    add_timing_flag(args).flag("help", "show this help", 'h');
     args.parse(argc, argv, first);
     if (args.has("help")) {
         std::fputs(measure_usage, stdout);
@@ -224,6 +231,8 @@ inline int run_measure(int argc, char** argv, int first) {
     if (files.empty()) {
         throw usage_error("expected at least one FILE");
     }
+    check_stdin_named_once(files);
+    const bool timing = args.has("timing");
     // Read every file first, so that an unreadable one fails before minutes of work.
     std::vector<std::vector<std::uint8_t>> inputs;
     inputs.reserve(files.size());
@@ -241,13 +250,13 @@ inline int run_measure(int argc, char** argv, int first) {
     if (args.has("json")) {
         std::string list;
         for (const auto& m : rows) {
-            list += (list.empty() ? "" : ", ") + detail::measurement_json(m, options, true).str();
+            list += (list.empty() ? "" : ", ") + detail::measurement_json(m, options, true, timing).str();
         }
         std::printf("{\"files\": [%s], \"total\": %s}\n", list.c_str(),
-                    detail::measurement_json(total, options, false).str().c_str());
+                    detail::measurement_json(total, options, false, timing).str().c_str());
         return 0;
     }
-    detail::print_table(rows, total, options);
+    detail::print_table(rows, total, options, timing);
     return 0;
 }
 

@@ -40,28 +40,32 @@ inline constexpr const char* memorization_usage =
 
 inline arguments memorization_arguments() {
     arguments args;
-    args.option("logits", "teacher-forced logits, shape (T, V) or (B, T, V); f4, f8, f2 or u2 (bfloat16)")
-        .option("targets", "target token ids, shape (T) or (B, T)")
-        .option("doc-offsets", "1-D integer array: start of each document (target index), optionally + end")
-        .option("text", "the documents' bytes, concatenated in order")
-        .option("token-bytes", "UTF-8 bytes of each target, same shape as the targets")
-        .option("reference-logits",
+    args.option("logits", "FILE",
+                "teacher-forced logits, shape (T, V) or (B, T, V); f4, f8, f2, u2 or i2 (bfloat16)")
+        .option("targets", "FILE", "target token ids, shape (T) or (B, T)")
+        .option("doc-offsets", "FILE",
+                "1-D integer array: start of each document (target index), optionally + end")
+        .option("text", "FILE", "the documents' bytes, concatenated in order")
+        .option("token-bytes", "FILE", "UTF-8 bytes of each target, same shape as the targets")
+        .option("reference-logits", "FILE",
                 "a reference model's logits for the same targets: adds model/reference ratio")
-        .option("prefix", "greedy extractability with a prefix of K tokens")
-        .option("k", "percentage for Min-K% and Min-K%++ (default 20)")
-        .option("prompt-tokens", "adversarial compression ratio for a prompt of this many tokens "
-                                 "(prompt bits = tokens * log2 V)")
-        .option("span-bits-per-byte", "memorized spans: highest model bits/byte of a token (default 0.5)")
-        .option("span-min-bytes", "memorized spans: shortest span in bytes (default 32)")
-        .option("span-generic-ratio",
+        .option("prefix", "N", "greedy extractability with a prefix of N tokens")
+        .option("k", "PERCENT", "percentage for Min-K% and Min-K%++ (default 20)")
+        .option("prompt-tokens", "N",
+                "adversarial compression ratio for a prompt of this many tokens "
+                "(prompt bits = tokens * log2 V)")
+        .option("span-bits-per-byte", "BITS",
+                "memorized spans: highest model bits/byte of a token (default 0.5)")
+        .option("span-min-bytes", "BYTES", "memorized spans: shortest span in bytes (default 32)")
+        .option("span-generic-ratio", "RATIO",
                 "memorized spans: zlib bits of the span >= this * model bits (default 2)")
-        .option("resamples", "bootstrap resamples (default 1000)")
-        .option("confidence", "bootstrap interval's confidence (default 0.95)")
-        .option("seed", "bootstrap seed (default 20261128)")
-        .option("threads", "threads for the row kernel (default 1, 0 = all cores)")
+        .option("resamples", "N", "bootstrap resamples (default 1000)")
+        .option("confidence", "FRACTION", "bootstrap interval's confidence (default 0.95)")
+        .option("seed", "N", "bootstrap seed (default 20261128)")
+        .option("threads", "N", "threads for the row kernel (default 1, 0 = all cores)")
         .flag("json", "print one JSON object")
         .flag("csv", "print CSV")
-        .flag("help", "show this help");
+        .flag("help", "show this help", 'h');
     return args;
 }
 
@@ -288,18 +292,21 @@ inline int run_memorization(int argc, char** argv, int first) {
     bootstrap.seed = static_cast<std::uint64_t>(args.integer("seed", 20261128, 0, INT64_MAX));
     const auto threads = static_cast<unsigned>(args.integer("threads", 1, 0, 1024));
 
-    const npy_array logits = read_npy(args.required("logits"));
-    const npy_array targets_array = read_npy(args.required("targets"));
+    check_stdin_named_once({args.required("logits"), args.required("targets"), args.required("token-bytes"),
+                            args.required("doc-offsets"), args.get("reference-logits").value_or("")});
+    const npy_array logits = read_npy_input(args.required("logits"));
+    const npy_array targets_array = read_npy_input(args.required("targets"));
     check_logits_targets_shapes(logits, targets_array);
     const std::vector<std::int64_t> targets = targets_array.to_int64();
     for (std::size_t t = 0; t < targets.size(); ++t) {
         if (targets[t] < 0) {
-            throw invalid_argument_error(targets_array.path().string() + ": element " + std::to_string(t) +
-                                         " is " + std::to_string(targets[t]) +
-                                         " (every target of a document is scored; no ignore_index)");
+            throw invalid_argument_error(
+                targets_array.path().string() + ": " +
+                position_name(targets_array.shape(), static_cast<std::int64_t>(t), "element") + " is " +
+                std::to_string(targets[t]) + " (every target of a document is scored; no ignore_index)");
         }
     }
-    const npy_array bytes_array = read_npy(args.required("token-bytes"));
+    const npy_array bytes_array = read_npy_input(args.required("token-bytes"));
     if (bytes_array.shape() != targets_array.shape()) {
         throw invalid_argument_error(bytes_array.path().string() + ": shape " +
                                      npy_shape_string(bytes_array.shape()) + " differs from the targets' " +
@@ -308,13 +315,14 @@ inline int run_memorization(int argc, char** argv, int first) {
     const std::vector<std::int64_t> token_bytes = bytes_array.to_int64();
     for (std::size_t t = 0; t < token_bytes.size(); ++t) {
         if (token_bytes[t] < 0) {
-            throw invalid_argument_error(bytes_array.path().string() + ": element " + std::to_string(t) +
-                                         " is " + std::to_string(token_bytes[t]) +
-                                         " (byte counts cannot be negative)");
+            throw invalid_argument_error(
+                bytes_array.path().string() + ": " +
+                position_name(targets_array.shape(), static_cast<std::int64_t>(t), "element") + " is " +
+                std::to_string(token_bytes[t]) + " (byte counts cannot be negative)");
         }
     }
     const std::vector<std::int64_t> bounds = detail::document_boundaries(
-        read_npy(args.required("doc-offsets")), static_cast<std::int64_t>(targets.size()));
+        read_npy_input(args.required("doc-offsets")), static_cast<std::int64_t>(targets.size()));
     const std::string text_path = args.required("text");
     const std::vector<std::uint8_t> text = read_whole_input(text_path);
     std::vector<std::int64_t> byte_offsets(targets.size() + 1, 0); // byte_offsets[t] = bytes before target t
@@ -330,7 +338,7 @@ inline int run_memorization(int argc, char** argv, int first) {
     }
     std::optional<npy_array> reference_logits;
     if (const auto path = args.get("reference-logits")) {
-        reference_logits = read_npy(*path);
+        reference_logits = read_npy_input(*path);
         check_logits_targets_shapes(*reference_logits, targets_array);
     }
     if (options.prompt_tokens) {
@@ -361,8 +369,8 @@ inline int run_memorization(int argc, char** argv, int first) {
             static_cast<std::size_t>(byte_offsets[begin + n] - record.byte_begin));
         if (document_text.empty()) {
             throw invalid_argument_error(bytes_array.path().string() + ": document " + std::to_string(d) +
-                                         " (targets " + std::to_string(begin) + ".." +
-                                         std::to_string(begin + n - 1) + ") spells 0 bytes");
+                                         " (targets [" + std::to_string(begin) + ", " +
+                                         std::to_string(begin + n) + ")) spells 0 bytes");
         }
         document_tokens tokens;
         tokens.surprisal_bits = std::span(model.surprisal_bits).subspan(begin, n);

@@ -5,12 +5,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "arguments.hpp"
+#include "byte_files.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/io/arpa.hpp"
 #include "codelength/models/ngram.hpp"
@@ -25,32 +24,20 @@ inline constexpr const char* ngram_usage =
     "`ngram -ppl` and KenLM's `query` do: each sentence is <s> w1 .. wn </s>, </s> is scored and\n"
     "counted. OOVs are scored as <unk> when the model has it (perplexity includes them,\n"
     "perplexity_excluding_oov leaves them out); without <unk> they are skipped and the including-OOV\n"
-    "perplexity is infinite (null in JSON). Whitespace-only lines are not sentences.\n"
+    "perplexity is infinite (null in JSON). Whitespace-only lines are not sentences. Either file\n"
+    "may be `-` for stdin (not both). Wall-clock seconds are reported only with --timing.\n"
     "\n";
 
 inline arguments ngram_arguments() {
     arguments args;
-    args.option("arpa", "the ARPA back-off model (SRILM, KenLM, IRSTLM)")
-        .option("text", "the text to score: one sentence per line")
-        .flag("json", "print one JSON object instead of the table")
-        .flag("help", "show this help");
+    args.option("arpa", "FILE", "the ARPA back-off model (SRILM, KenLM, IRSTLM)")
+        .option("text", "FILE", "the text to score: one sentence per line")
+        .flag("json", "print one JSON object instead of the table");
+    add_timing_flag(args).flag("help", "show this help", 'h');
     return args;
 }
 
 namespace detail {
-
-inline std::string read_text_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw io_error(path + ": cannot open for reading");
-    }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) {
-        throw io_error(path + ": read failed");
-    }
-    return buffer.str();
-}
 
 inline std::string format_ngram_value(std::optional<double> value) {
     return value ? json_object::format_double(*value) : std::string("n/a");
@@ -73,8 +60,9 @@ inline int run_ngram(int argc, char** argv, int first) {
     const std::string arpa_path = args.required("arpa");
     const std::string text_path = args.required("text");
     const auto started = std::chrono::steady_clock::now();
-    const arpa_model model = arpa_model::from_file(arpa_path);
-    const std::string text = detail::read_text_file(text_path);
+    check_stdin_named_once({arpa_path, text_path});
+    const arpa_model model(parse_arpa(read_whole_text(arpa_path), display_name(arpa_path, "stdin")));
+    const std::string text = read_whole_text(text_path);
     const ngram_text_score score = score_text(model, text);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -91,8 +79,10 @@ inline int run_ngram(int argc, char** argv, int first) {
             .add("oov_log10_prob", score.oov_log10_prob)
             .add("perplexity", score.perplexity)
             .add("perplexity_excluding_oov", score.perplexity_excluding_oov)
-            .add("bits_per_byte", score.bits_per_byte)
-            .add("seconds", seconds);
+            .add("bits_per_byte", score.bits_per_byte);
+        if (args.has("timing")) {
+            report.add("seconds", seconds);
+        }
         std::printf("%s\n", report.str().c_str());
         return 0;
     }
@@ -108,7 +98,9 @@ inline int run_ngram(int argc, char** argv, int first) {
     std::printf("%-26s %s\n", "perplexity_excluding_oov",
                 detail::format_ngram_value(score.perplexity_excluding_oov).c_str());
     std::printf("%-26s %s\n", "bits_per_byte", detail::format_ngram_value(score.bits_per_byte).c_str());
-    std::printf("%-26s %.3f\n", "seconds", seconds);
+    if (args.has("timing")) {
+        std::printf("%-26s %.3f\n", "seconds", seconds);
+    }
     return 0;
 }
 

@@ -13,10 +13,12 @@
 #include <vector>
 
 #include "arguments.hpp"
+#include "byte_files.hpp"
 #include "codelength/codelength.hpp"
 #include "codelength/io/io.hpp"
 #include "json_writer.hpp"
 #include "npy_inputs.hpp"
+#include "output_file.hpp"
 
 namespace codelength::cli {
 
@@ -24,24 +26,29 @@ inline constexpr const char* score_usage =
     "usage: codelength score --logits L.npy --targets T.npy [options]\n"
     "\n"
     "Scores targets[t] under row t of the logits: shapes (T, V) with (T), or (B, T, V) with (B, T).\n"
-    "Logits dtypes: f4, f8, f2 (IEEE half) and u2 (bfloat16 words). Targets: any integer dtype;\n"
+    "Logits dtypes: f4, f8, f2 (IEEE half), u2 or i2 (bfloat16 words). Targets: any integer dtype;\n"
     "a negative target (PyTorch's ignore_index = -100) skips its row. For a causal LM, row t must\n"
     "already be the prediction of targets[t] (drop the last logits row and the first token).\n"
+    "--per-token FILE: an existing FILE is replaced only with --force, and never when it is one\n"
+    "of the inputs. Wall-clock seconds are reported only with --timing.\n"
     "\n";
 
 inline arguments score_arguments() {
     arguments args;
-    args.option("logits", "logits (or log-probabilities with --logprobs), shape (T, V) or (B, T, V)")
-        .option("targets", "target token ids, shape (T) or (B, T)")
+    args.option("logits", "FILE", "logits (or log-probabilities with --logprobs), shape (T, V) or (B, T, V)")
+        .option("targets", "FILE", "target token ids, shape (T) or (B, T)")
         .flag("logprobs", "rows are natural-log probabilities: check each row sums to 1 (within 1e-3 nats,"
                           " 0.05 for 16-bit inputs)")
-        .option("bytes", "UTF-8 bytes of each target token, same shape as the targets: adds bits_per_byte")
-        .option("per-token",
-                "write each target's surprisal in bits (float64, NaN where ignored) to this .npy")
-        .option("threads", "threads for the row kernel (default 1, 0 = all cores)")
-        .option("k", "percentage for Min-K% and Min-K%++ (default 20)")
-        .flag("json", "print one JSON object instead of the table")
-        .flag("help", "show this help");
+        .option("bytes", "FILE",
+                "UTF-8 bytes of each target token, same shape as the targets: adds bits_per_byte")
+        .option("per-token", "FILE",
+                "write each target's surprisal in bits (float64, NaN where ignored) to this .npy"
+                " (`-`: stdout, the report goes to stderr)")
+        .flag("force", "replace the --per-token file if it exists", 'f')
+        .option("threads", "N", "threads for the row kernel (default 1, 0 = all cores)")
+        .option("k", "PERCENT", "percentage for Min-K% and Min-K%++ (default 20)")
+        .flag("json", "print one JSON object instead of the table");
+    add_timing_flag(args).flag("help", "show this help", 'h');
     return args;
 }
 
@@ -87,14 +94,28 @@ inline int run_score(int argc, char** argv, int first) {
     options.threads = static_cast<unsigned>(args.integer("threads", 1, 0, 1024));
     options.keep_per_token = true; // Min-K% and Min-K%++ need every token's values
 
+    // The --per-token output is checked before any work (see output_file.hpp).
+    std::optional<output_target> per_token_output;
+    if (const auto per_token_path = args.get("per-token")) {
+        std::vector<std::string> inputs{args.required("logits"), args.required("targets")};
+        if (const auto bytes_path = args.get("bytes")) {
+            inputs.push_back(*bytes_path);
+        }
+        per_token_output.emplace(output_target::prepare(*per_token_path, args.has("force"), inputs));
+        per_token_output->move_report_to_stderr();
+    }
+
     const auto started = std::chrono::steady_clock::now();
     detail::score_inputs in;
-    in.logits = read_npy(args.required("logits"));
-    in.targets = read_npy(args.required("targets"));
+    check_stdin_named_once(
+        {args.required("logits"), args.required("targets"), args.get("bytes").value_or("")});
+    in.logits = read_npy_input(args.required("logits"));
+    in.targets = read_npy_input(args.required("targets"));
     check_logits_targets_shapes(in.logits, in.targets);
     in.target_ids = in.targets.to_int64();
+    check_targets_in_vocabulary(in.logits, in.targets, in.target_ids, true);
     if (const auto bytes_path = args.get("bytes")) {
-        npy_array bytes = read_npy(*bytes_path);
+        npy_array bytes = read_npy_input(*bytes_path);
         if (bytes.shape() != in.targets.shape()) {
             throw invalid_argument_error(*bytes_path + ": shape " + npy_shape_string(bytes.shape()) +
                                          " differs from the targets' " +
@@ -108,20 +129,22 @@ inline int run_score(int argc, char** argv, int first) {
         for (std::size_t t = 0; t < in.target_ids.size(); ++t) {
             const std::int64_t n = (*in.token_bytes)[t];
             if (n < 0) {
-                throw invalid_argument_error(*args.get("bytes") + ": element " + std::to_string(t) + " is " +
-                                             std::to_string(n) + " (byte counts cannot be negative)");
+                throw invalid_argument_error(
+                    *args.get("bytes") + ": " +
+                    position_name(in.targets.shape(), static_cast<std::int64_t>(t), "element") + " is " +
+                    std::to_string(n) + " (byte counts cannot be negative)");
             }
             if (in.target_ids[t] >= 0) {
                 result.ledger.add_bytes(n);
             }
         }
     }
-    if (const auto per_token_path = args.get("per-token")) {
+    if (per_token_output) {
         std::vector<double> surprisal(in.target_ids.size(), std::numeric_limits<double>::quiet_NaN());
         for (std::size_t i = 0; i < result.rows.size(); ++i) {
             surprisal[static_cast<std::size_t>(result.rows[i])] = result.surprisal_bits[i];
         }
-        write_npy(*per_token_path, surprisal, in.targets.shape());
+        per_token_output->write(npy_file_bytes(std::span<const double>(surprisal), in.targets.shape()));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -137,10 +160,10 @@ inline int run_score(int argc, char** argv, int first) {
             .add("ignored_tokens", ledger.ignored_tokens())
             .add("infinite_tokens", ledger.infinite_tokens())
             .add("vocabulary_size", in.logits.shape().back())
-            .add("dtype", npy_dtype_name(in.logits.dtype()))
+            .add("dtype", logits_dtype_name(in.logits))
             .add("total_bits", ledger.total_bits())
             .add("bits_per_token", ledger.bits_per_token())
-            .add("perplexity", ledger.token_perplexity())
+            .add("token_perplexity", ledger.token_perplexity())
             .add("mean_entropy_bits", ledger.mean_entropy_bits())
             .add("k_percent", k_percent)
             .add("min_k_percent", min_k)
@@ -148,7 +171,9 @@ inline int run_score(int argc, char** argv, int first) {
         if (in.token_bytes) {
             report.add("bytes", ledger.bytes()).add("bits_per_byte", ledger.bits_per_byte());
         }
-        report.add("seconds", seconds);
+        if (args.has("timing")) {
+            report.add("seconds", seconds);
+        }
         std::printf("%s\n", report.str().c_str());
         return 0;
     }
@@ -162,7 +187,7 @@ inline int run_score(int argc, char** argv, int first) {
     }
     std::printf("%-24s %s\n", "total_bits", json_object::format_double(ledger.total_bits()).c_str());
     std::printf("%-24s %s\n", "bits_per_token", detail::format_optional(ledger.bits_per_token()).c_str());
-    std::printf("%-24s %s\n", "perplexity", detail::format_optional(ledger.token_perplexity()).c_str());
+    std::printf("%-24s %s\n", "token_perplexity", detail::format_optional(ledger.token_perplexity()).c_str());
     std::printf("%-24s %s\n", "mean_entropy_bits",
                 detail::format_optional(ledger.mean_entropy_bits()).c_str());
     const std::string k_label = "(k=" + json_object::format_double(k_percent) + "%)";
@@ -174,7 +199,9 @@ inline int run_score(int argc, char** argv, int first) {
         std::printf("%-24s %lld\n", "bytes", static_cast<long long>(ledger.bytes()));
         std::printf("%-24s %s\n", "bits_per_byte", detail::format_optional(ledger.bits_per_byte()).c_str());
     }
-    std::printf("%-24s %.3f\n", "seconds", seconds);
+    if (args.has("timing")) {
+        std::printf("%-24s %.3f\n", "seconds", seconds);
+    }
     return 0;
 }
 

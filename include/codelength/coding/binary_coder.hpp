@@ -67,7 +67,7 @@ public:
         // One branch for all checks (| rather than ||): this sits in the hot loop.
         if ((p1 == 0) | (p1 > max_p1) | (static_cast<unsigned>(bit) > 1U) | m_core.finished()) [[unlikely]] {
             if (m_core.finished()) {
-                throw invalid_argument_error("binary coder: encode_bit() after finish()");
+                throw invalid_argument_error("binary coder: a bit was coded after the stream was finished");
             }
             detail::throw_invalid_bit(bit, p1, ProbabilityBits);
         }
@@ -75,7 +75,8 @@ public:
     }
 
     // encode_bit() without the checks: a nonzero bit codes 1; p1 must be in [1, max_p1].
-    void encode_bit_unchecked(int bit, std::uint32_t p1) noexcept {
+    // noexcept when the sink is (nothrow_byte_sink); otherwise it throws what the sink throws.
+    void encode_bit_unchecked(int bit, std::uint32_t p1) noexcept(nothrow_byte_sink<Sink>) {
         const std::uint64_t range = m_core.range();
         const std::uint64_t bound = detail::binary_bound<ProbabilityBits>(range, p1);
         // Selects with a mask, not a branch: a good model's bits are hard to predict.
@@ -125,8 +126,9 @@ public:
         return decode_bit_unchecked(p1);
     }
 
-    // decode_bit() without the check (p1 must be in [1, max_p1]).
-    [[nodiscard]] int decode_bit_unchecked(std::uint32_t p1) noexcept {
+    // decode_bit() without the check (p1 must be in [1, max_p1]). noexcept when the source is
+    // (nothrow_byte_source); otherwise it throws what the source's get() throws.
+    [[nodiscard]] int decode_bit_unchecked(std::uint32_t p1) noexcept(nothrow_byte_source<Source>) {
         const std::uint64_t range = m_core.range();
         const std::uint64_t bound = detail::binary_bound<ProbabilityBits>(range, p1);
         // code < range holds for any input (it is repaired after the first window), and both

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <ranges>
 #include <span>
+#include <utility>
 
 namespace codelength::inline v0 {
 
@@ -32,11 +33,28 @@ concept byte_source = requires(Source& source, const Source& const_source) {
     { const_source.bytes_past_end() } -> std::same_as<std::uint64_t>; // padding zeros handed out
 };
 
+// True if handing a byte to Sink cannot throw (counting_sink); false for std::vector, whose
+// growth may throw std::bad_alloc, and for any sink whose member is not noexcept. Encoders are
+// noexcept exactly when their sink is: a throwing sink's exception reaches the caller.
+template <byte_sink Sink>
+inline constexpr bool nothrow_byte_sink = [] {
+    if constexpr (requires(Sink & sink, std::uint8_t byte) { sink.push_back(byte); }) {
+        return noexcept(std::declval<Sink&>().push_back(std::uint8_t{}));
+    } else {
+        return noexcept(std::declval<Sink&>().put(std::uint8_t{}));
+    }
+}();
+
+// True if Source::get() cannot throw (span_source). Decoders are noexcept exactly when their
+// source is.
+template <byte_source Source>
+inline constexpr bool nothrow_byte_source = noexcept(std::declval<Source&>().get());
+
 namespace detail {
 
 // Appends one byte through whichever member the sink has (push_back wins).
 template <byte_sink Sink>
-inline void put_byte(Sink& sink, std::uint8_t byte) {
+inline void put_byte(Sink& sink, std::uint8_t byte) noexcept(nothrow_byte_sink<Sink>) {
     if constexpr (requires { sink.push_back(byte); }) {
         sink.push_back(byte);
     } else {
@@ -95,5 +113,6 @@ private:
 
 static_assert(byte_source<span_source>);
 static_assert(byte_sink<counting_sink>);
+static_assert(nothrow_byte_source<span_source> && nothrow_byte_sink<counting_sink>);
 
 } // namespace codelength::inline v0

@@ -423,6 +423,7 @@ void quantize_cdf_from_probabilities_with(std::span<const Probability> probabili
 // Runs `call` with the kernel that `kernel` selects in this build.
 template <class Call>
 decltype(auto) with_quantize_kernel(kernel_choice kernel, Call&& call) {
+    check_kernel_available(kernel); // kernel_choice::simd without xsimd throws
 #if defined(CODELENGTH_USE_XSIMD)
     if (kernel != kernel_choice::scalar) {
         return call(simd_quantize_kernel{});

@@ -9,11 +9,23 @@
 //
 //   codelength::default_range_decoder decoder(bytes);
 //   const std::uint32_t v = decoder.target(24);           // find s: cdf[s] <= v < cdf[s + 1]
-//   decoder.consume({cdf[s], cdf[s + 1] - cdf[s]}, 24);   // then the next symbol
+//   decoder.consume({cdf[s], cdf[s + 1] - cdf[s]});       // at the target's precision, 24
 //
-// Encoder and decoder are symmetric: the decoder calls target(P) then consume(interval, P) with
+// Encoder and decoder are symmetric: the decoder calls target(P) then consume(interval) with
 // the same (interval, P) sequence the encoder coded. The coders know only intervals; models and
 // CDFs stay with the caller.
+//
+// Precision lives in one place per symbol: one stream may mix precisions (the top-k coder codes
+// its k + 1 symbols at the stream's P and uniform digits at 31), so P is not a parameter of the
+// coder's type; instead the decoder remembers the precision of its pending target, and
+// consume(interval) uses it. consume(interval, P) checks P against it and throws
+// invalid_argument_error on a mismatch, or when no target() is pending, rather than decode
+// garbage. (The binary coder's probability precision is a template parameter: one per coder.)
+//
+// Exceptions: the coders throw only for invalid arguments, but a byte sink or source may throw
+// (std::vector's growth throws std::bad_alloc); such an exception reaches the caller. The
+// unchecked calls are noexcept exactly when the sink or source is (nothrow_byte_sink,
+// nothrow_byte_source): counting_sink and span_source keep the hot loops noexcept.
 //
 // Cost (derivations at the lines where they hold): each symbol costs its ideal
 // P - log2(frequency) bits plus at most 2^(P - 56) / ln 2 bits (4.3e-8 bits at P = 31), and the
@@ -79,8 +91,8 @@ public:
     [[nodiscard]] std::uint64_t range() const noexcept { return m_range; }
 
     // Narrows the interval to [low + offset, low + offset + width) and renormalizes.
-    // Precondition: offset + width <= range(), width >= 1.
-    void narrow(std::uint64_t offset, std::uint64_t width) noexcept {
+    // Precondition: offset + width <= range(), width >= 1. Throws what the sink throws.
+    void narrow(std::uint64_t offset, std::uint64_t width) noexcept(nothrow_byte_sink<Sink>) {
         // low can pass 2^64: its 65th bit is kept in m_carry. Between two digit shifts
         // low + range < 2^65 (right after a shift low < 2^64 and range < 2^64, and every later
         // interval nests inside), so at most one carry arrives before the next shift.
@@ -142,7 +154,7 @@ public:
 private:
     // Moves the window's top byte `digit` (plus a pending carry) out into the held-back digits;
     // the caller then shifts low left by 8.
-    void shift_digit(std::uint8_t digit) {
+    void shift_digit(std::uint8_t digit) noexcept(nothrow_byte_sink<Sink>) {
         if (digit != 0xFF || m_carry != 0) [[likely]] {
             // No later carry passes this digit: it is <= 0xFE, or a carry just arrived and
             // low + range < 2^65 leaves less than one unit of this digit above low. The held
@@ -160,7 +172,7 @@ private:
     }
 
     // Writes the cache plus carry, then the pending run as 0xFF (no carry) or 0x00 (carry).
-    void release_held(std::uint8_t carry) {
+    void release_held(std::uint8_t carry) noexcept(nothrow_byte_sink<Sink>) {
         if (m_cache_size == 0) {
             return;
         }
@@ -219,8 +231,8 @@ public:
         }
     }
     // Shifts in one byte per digit the encoder shifted out; code < range < 2^56 before each
-    // shift, so code << 8 does not overflow.
-    void normalize() noexcept {
+    // shift, so code << 8 does not overflow. Throws what the source's get() throws.
+    void normalize() noexcept(nothrow_byte_source<Source>) {
         while (m_range < range_coder_bottom) {
             const std::uint8_t byte = m_source.get();
             m_code = (m_code << 8U) | byte;
@@ -274,7 +286,7 @@ public:
     void encode(symbol_interval interval, int precision_bits) {
         if (!detail::valid_interval(interval, precision_bits) || m_core.finished()) [[unlikely]] {
             if (m_core.finished()) {
-                throw invalid_argument_error("range coder: encode() after finish()");
+                throw invalid_argument_error("range coder: a symbol was coded after the stream was finished");
             }
             detail::throw_invalid_interval(interval, precision_bits);
         }
@@ -283,7 +295,8 @@ public:
 
     // encode() without the checks: the caller guarantees a valid interval and precision and an
     // unfinished encoder (otherwise the stream is garbage, though never undefined behavior).
-    void encode_unchecked(symbol_interval interval, int precision_bits) noexcept {
+    // noexcept when the sink is (nothrow_byte_sink); otherwise it throws what the sink throws.
+    void encode_unchecked(symbol_interval interval, int precision_bits) noexcept(nothrow_byte_sink<Sink>) {
         // r = floor(range / 2^P) >= 2^(56 - P) >= 2^25. The symbol gets width r * frequency
         // instead of range * frequency / 2^P; the slack range - r * 2^P < 2^P belongs to no
         // symbol, so each symbol costs -log2(r * 2^P / range) < -log2(1 - 2^(P - 56)), about
@@ -326,16 +339,18 @@ public:
     explicit range_decoder(Input&& input) : m_core(std::forward<Input>(input)) {}
 
     // A value in [0, 2^precision_bits) that identifies the next symbol: the caller finds s with
-    // cdf[s] <= target < cdf[s + 1] and calls consume() with s's interval and the same
-    // precision. Throws invalid_argument_error if precision_bits is outside [1, 31].
-    [[nodiscard]] std::uint32_t target(int precision_bits) const {
+    // cdf[s] <= target < cdf[s + 1] and calls consume() with s's interval. The decoder
+    // remembers precision_bits until then (pending_precision()). Throws invalid_argument_error
+    // if precision_bits is outside [1, 31].
+    [[nodiscard]] std::uint32_t target(int precision_bits) {
         if (precision_bits < 1 || precision_bits > max_precision_bits) [[unlikely]] {
             detail::throw_invalid_interval({0, 1}, precision_bits);
         }
         return target_unchecked(precision_bits);
     }
     // target() without the check of precision_bits (which must be in [1, 31]).
-    [[nodiscard]] std::uint32_t target_unchecked(int precision_bits) const noexcept {
+    [[nodiscard]] std::uint32_t target_unchecked(int precision_bits) noexcept {
+        m_pending_precision = precision_bits;
         // The encoder put the symbol at [r * cdf_low, r * (cdf_low + frequency)) of the range,
         // so floor(code / r) is in the symbol's slot. code >= r * 2^P only in the uncoded slack,
         // which no encoder reaches: clamp, and consume() flags the inconsistency.
@@ -345,17 +360,27 @@ public:
         return static_cast<std::uint32_t>(value < top ? value : top);
     }
 
-    // Removes the symbol occupying `interval` of [0, 2^precision_bits). Throws
-    // invalid_argument_error for an invalid interval or precision (as range_encoder::encode).
-    // An interval that does not hold target() sets inconsistent() and keeps decoding.
+    // Removes the symbol occupying `interval` of [0, 2^P), P the precision of the pending
+    // target(). Throws invalid_argument_error when no target() is pending or for an invalid
+    // interval (as range_encoder::encode). An interval that does not hold target() sets
+    // inconsistent() and keeps decoding.
+    void consume(symbol_interval interval) { consume(interval, m_pending_precision); }
+    // consume(interval), stating the precision: throws invalid_argument_error unless it is the
+    // precision of the pending target() (a mismatch would decode garbage without notice).
     void consume(symbol_interval interval, int precision_bits) {
+        if (precision_bits != m_pending_precision || m_pending_precision == 0) [[unlikely]] {
+            throw_precision_mismatch(precision_bits);
+        }
         if (!detail::valid_interval(interval, precision_bits)) [[unlikely]] {
             detail::throw_invalid_interval(interval, precision_bits);
         }
         consume_unchecked(interval, precision_bits);
     }
-    // consume() without the validity checks (the caller guarantees a valid interval).
-    void consume_unchecked(symbol_interval interval, int precision_bits) noexcept {
+    // consume() without the checks (the caller guarantees a valid interval at the precision of
+    // the last target). noexcept when the source is (nothrow_byte_source).
+    void consume_unchecked(symbol_interval interval,
+                           int precision_bits) noexcept(nothrow_byte_source<Source>) {
+        m_pending_precision = 0;
         const std::uint64_t r = m_core.range() >> static_cast<unsigned>(precision_bits);
         m_core.narrow(r * interval.cdf_low, r * interval.frequency);
         m_core.repair();
@@ -377,9 +402,23 @@ public:
     // decodes the same symbols gives a larger value, one with trailing bytes a smaller one.
     [[nodiscard]] std::uint64_t stream_size() const noexcept { return m_core.stream_size(); }
     [[nodiscard]] const Source& source() const noexcept { return m_core.source(); }
+    // The precision of the target() that awaits its consume(), or 0 if none does.
+    [[nodiscard]] int pending_precision() const noexcept { return m_pending_precision; }
 
 private:
+    [[noreturn]] void throw_precision_mismatch(int precision_bits) const {
+        if (m_pending_precision == 0) {
+            throw invalid_argument_error("range decoder: a symbol was consumed before its target was read "
+                                         "(each symbol needs target(P), then consume)");
+        }
+        throw invalid_argument_error(
+            "range decoder: a symbol at precision " + std::to_string(precision_bits) +
+            " bits was consumed after a target at precision " + std::to_string(m_pending_precision) +
+            " bits (both must be the precision the encoder used)");
+    }
+
     detail::range_decoder_core<Source> m_core;
+    int m_pending_precision = 0; // the precision of the last target() until consume()
 };
 
 // The presets: encode into a byte vector, decode from a span (or vector) of bytes.

@@ -11,6 +11,8 @@
 // The model fingerprint in the header (see model_fingerprint below) lets the decoder refuse
 // another model before decoding; the CRC-32C of the tokens and the exact payload length let
 // it refuse a damaged stream after decoding. Nothing is returned that was not verified.
+// Decoding is bounded before it starts: a symbol count the payload cannot hold is refused by
+// parse_stream, and one above decoding_limits::max_symbols (default 2^28) by decode_sequence.
 #pragma once
 
 #include <algorithm>
@@ -27,6 +29,7 @@
 
 #include "codelength/coding/checksum.hpp"
 #include "codelength/coding/coding_ledger.hpp"
+#include "codelength/coding/decoding_limits.hpp"
 #include "codelength/coding/fingerprint.hpp"
 #include "codelength/coding/quantize.hpp"
 #include "codelength/coding/range_coder.hpp"
@@ -45,13 +48,12 @@ struct coding_options {
     int precision_bits = precision_bits_24; // P in [1, 31]; the vocabulary must fit: V <= 2^P
 };
 
-// How decode_sequence checks the stream against the model it is given.
+// How decode_sequence checks the stream against the model it is given, and what it may cost.
 struct decoding_options {
     int precision_bits = 0; // 0: the stream's P; otherwise the stream must have been coded with it
-    // The most symbols a stream may make the decoder produce (each decoded symbol costs 8 bytes
-    // of output). A replayed logits matrix bounds this itself (its rows); for open-ended
-    // adaptive models set it to what the caller is prepared to receive.
-    std::uint64_t max_symbols = stream_max_symbol_count;
+    // limits.max_symbols bounds the symbols one stream may decode to (finite by default; see
+    // decoding_limits.hpp). A replayed logits matrix also bounds them by its rows.
+    decoding_limits limits{};
 };
 
 // An encoded sequence: the complete stream (header + payload) and its ledger.
@@ -130,7 +132,7 @@ template <row_element Element>
 [[nodiscard]] std::uint64_t logits_fingerprint(matrix_view<Element> logits, std::int64_t first_row,
                                                std::int64_t row_count) {
     if (first_row < 0 || row_count < 0 || first_row + row_count > logits.rows) {
-        throw invalid_argument_error("logits_fingerprint: rows [" + std::to_string(first_row) + ", " +
+        throw invalid_argument_error("cannot fingerprint rows [" + std::to_string(first_row) + ", " +
                                      std::to_string(first_row + row_count) + ") are outside the " +
                                      std::to_string(logits.rows) + " rows of the matrix");
     }
@@ -265,6 +267,16 @@ void verify_decoded_stream(const Decoder& decoder, const stream_header& header,
     }
 }
 
+// Throws stream_limit_error when the stream holds more symbols than the caller allows.
+inline void check_symbol_limit(const stream_header& header, const decoding_limits& limits) {
+    if (header.symbol_count > limits.max_symbols) {
+        throw stream_limit_error(stream_offset::symbol_count,
+                                 "the stream holds " + std::to_string(header.symbol_count) +
+                                     " symbols, over the decoding limit of " +
+                                     std::to_string(limits.max_symbols) + " symbols");
+    }
+}
+
 // Thrown as soon as the decoder leaves the coded intervals (a damaged payload).
 template <class Decoder>
 void check_decoder_state(const Decoder& decoder, std::uint64_t payload_bytes, std::uint64_t symbol_index) {
@@ -312,8 +324,8 @@ template <class Model>
     detail::check_coding_precision(precision, vocabulary_size);
     const auto count = static_cast<std::uint64_t>(tokens.size());
     if (count > model_symbol_limit(model)) {
-        throw invalid_argument_error("encode_sequence: " + std::to_string(count) +
-                                     " tokens, but the model can produce only " +
+        throw invalid_argument_error("cannot code " + std::to_string(count) +
+                                     " tokens: the model can produce only " +
                                      std::to_string(model_symbol_limit(model)) + " rows");
     }
     stream_header header;
@@ -347,22 +359,25 @@ template <class Model>
 
 // Decodes a stream written by encode_sequence with the same model in the same state (a fresh
 // replay of the same logits). Returns the tokens only after every check passed; throws a
-// stream_error subtype otherwise (stream_errors.hpp; in order: container, model mismatch,
-// payload, checksum). The model is advanced by one update per decoded token.
-// Memory: the result grows with the symbols actually decoded, never with a header claim alone.
+// stream_error subtype otherwise (stream_errors.hpp; in order: container, including a symbol
+// count the payload cannot hold; stream_limit_error above options.limits.max_symbols; model
+// mismatch; payload; checksum). The model is advanced by one update per decoded token.
+// Memory and time: at most limits.max_symbols symbols, and the result grows with the symbols
+// actually decoded, never with a header claim alone.
 template <class Model>
 [[nodiscard]] std::vector<std::int64_t> decode_sequence(Model& model, std::span<const std::uint8_t> stream,
-                                                        decoding_options options = {}) {
+                                                        const decoding_options& options = {}) {
     static_assert(check_sequential_categorical_model<Model>());
     const parsed_stream parsed = parse_stream(stream);
     const stream_header& header = parsed.header;
+    detail::check_symbol_limit(header, options.limits);
     const int precision = header.model.precision_bits;
     const std::uint64_t count = header.symbol_count;
     stream_model_descriptor expected = categorical_model_descriptor(model, precision, count);
     if (options.precision_bits != 0) {
         expected.precision_bits = options.precision_bits;
     }
-    check_stream_model(header, expected, std::min(options.max_symbols, model_symbol_limit(model)));
+    check_stream_model(header, expected, model_symbol_limit(model));
 
     const std::int64_t vocabulary_size = expected.vocabulary_size;
     std::vector<std::int64_t> decoded;
@@ -374,7 +389,7 @@ template <class Model>
         detail::check_row_size(row, vocabulary_size, index);
         // The symbol whose interval holds the target, without materializing the CDF.
         const quantized_symbol found = quantize_find_symbol(row, decoder.target(precision), precision, index);
-        decoder.consume(found.interval, precision);
+        decoder.consume(found.interval);
         detail::check_decoder_state(decoder, header.payload_bytes, t);
         decoded.push_back(found.symbol);
         model_update(model, found.symbol);
@@ -396,6 +411,7 @@ requires std::invocable<MakeModel&> encoded_stream verify_round_trip(MakeModel&&
     auto decoder_model = make_model();
     decoding_options decoding;
     decoding.precision_bits = options.precision_bits;
+    decoding.limits.max_symbols = tokens.size(); // the caller's own tokens: no more, no fewer
     const std::vector<std::int64_t> decoded = decode_sequence(decoder_model, encoded.bytes, decoding);
     check_round_trip(tokens, decoded);
     return encoded;

@@ -15,7 +15,8 @@
 //        8      8  vocabulary size V, 1..2^62 (categorical: also V <= 2^P)
 //       16      8  model fingerprint (what the model's configuration hashes to; 0 = the model
 //                  is not fingerprinted, see sequence_coder.hpp for how it is computed)
-//       24      8  symbol count N, at most 2^48
+//       24      8  symbol count N, at most 2^48 and at most what L bytes can hold at the
+//                  model's cheapest symbol (stream_max_symbols_for_payload)
 //       32      8  payload length L in bytes, at most 2^62
 //       40      4  CRC-32C of the N symbols, each as 8 little-endian bytes (int64)
 //       44      4  CRC-32C of the payload
@@ -39,10 +40,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <locale>
 #include <span>
 #include <sstream>
 #include <string>
@@ -179,6 +182,15 @@ namespace detail {
     return text.str();
 }
 
+// A positive double with 3 significant digits, for messages (locale-independent).
+[[nodiscard]] inline std::string three_digits(double value) {
+    std::ostringstream text;
+    text.imbue(std::locale::classic());
+    text.precision(3);
+    text << value;
+    return text.str();
+}
+
 [[nodiscard]] constexpr bool is_known_model_kind(std::uint8_t kind) noexcept {
     return kind == static_cast<std::uint8_t>(stream_model_kind::categorical) ||
            kind == static_cast<std::uint8_t>(stream_model_kind::top_k);
@@ -222,6 +234,40 @@ namespace detail {
 }
 
 } // namespace detail
+
+// The fewest bits one symbol of a stream with this model descriptor can add to the payload (a
+// lower bound, 0 when a symbol may cost nothing). Every quantized symbol has frequency >= 1 out
+// of 2^P, so the likeliest of V categorical symbols has at most 2^P - (V - 1) and costs at
+// least -log2(1 - (V - 1) / 2^P) bits. A top-k row has k + 1 >= 2 symbols at P (at least
+// -log2(1 - 2^-P) bits), or k = 0 and a uniform index over V >= 2 ids (at least 1 bit).
+// With V = 1 a symbol may cost nothing.
+[[nodiscard]] inline double stream_min_symbol_bits(const stream_model_descriptor& model) noexcept {
+    if (model.vocabulary_size <= 1 || model.precision_bits < 1 || model.precision_bits > max_precision_bits) {
+        return 0.0;
+    }
+    const double total = std::ldexp(1.0, model.precision_bits);
+    const double others = model.kind == stream_model_kind::categorical
+                              ? static_cast<double>(model.vocabulary_size - 1) // exact: V <= 2^31
+                              : 1.0;
+    // -log2(1 - others / 2^P); others / 2^P <= 1 - 2^-P is exact, so the argument is > -1.
+    return -std::log1p(-std::min(others / total, 1.0 - 1.0 / total)) / std::log(2.0);
+}
+
+// The most symbols a payload of payload_bytes can hold when each costs at least min_symbol_bits
+// (stream_min_symbol_bits), or UINT64_MAX when that is 0. Every coded interval multiplies the
+// coder's width by at most its frequency / 2^P, and between symbols the width, as a fraction of
+// [0, 1), is at least 2^-(8 d + 8) after d digits (its range stays >= 2^56 in a 64-bit window);
+// a payload has d or d + 1 bytes (the termination), so N * min_symbol_bits < 8 L + 8. The
+// bound returned is 1e-6 looser (and 1 more) than that, far above the error of the logarithm.
+[[nodiscard]] inline std::uint64_t stream_max_symbols_for_payload(std::uint64_t payload_bytes,
+                                                                  double min_symbol_bits) noexcept {
+    if (!(min_symbol_bits > 0.0)) {
+        return std::numeric_limits<std::uint64_t>::max();
+    }
+    const double bound =
+        (8.0 * static_cast<double>(payload_bytes) + 8.0) / min_symbol_bits * (1.0 + 1e-6) + 1.0;
+    return bound >= 0x1p63 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(bound);
+}
 
 // The 52 header bytes for `header` (magic, version, fields, header checksum). Throws
 // invalid_argument_error when a field is out of range (a reader would refuse it).
@@ -276,11 +322,11 @@ encode_stream_header(const stream_header& header) {
 }
 
 // Checks the container and returns its header and payload. In order, throws:
-// stream_magic_error (not "CLEN"), stream_version_error (not version 1), stream_truncated_error
-// (shorter than the header or than header + payload), stream_header_error (header checksum
-// fails, or a field is out of range), stream_trailing_bytes_error (longer than header +
-// payload), stream_checksum_error (the payload's checksum fails). Reads only inside `stream`;
-// allocates nothing.
+// stream_magic_error (not "CLEN"), stream_version_error (not version 1), stream_header_error
+// (header checksum fails, a field is out of range, or the symbol count is more than the payload
+// can hold), stream_truncated_error (shorter than the header or than header + payload),
+// stream_trailing_bytes_error (longer than header + payload), stream_checksum_error (the payload's checksum
+// fails). Reads only inside `stream`; allocates nothing.
 [[nodiscard]] inline parsed_stream parse_stream(std::span<const std::uint8_t> stream) {
     const std::size_t size = stream.size();
     for (std::size_t i = 0; i < stream_magic.size() && i < size; ++i) {
@@ -346,6 +392,18 @@ encode_stream_header(const stream_header& header) {
         throw stream_header_error(stream_offset::payload_bytes,
                                   "payload length " + std::to_string(header.payload_bytes) +
                                       " bytes exceeds the format's limit of 2^62");
+    }
+    const double min_symbol_bits = stream_min_symbol_bits(header.model);
+    if (const std::uint64_t most = stream_max_symbols_for_payload(header.payload_bytes, min_symbol_bits);
+        header.symbol_count > most) {
+        throw stream_header_error(
+            stream_offset::symbol_count,
+            "symbol count " + std::to_string(header.symbol_count) + " cannot come from a payload of " +
+                std::to_string(header.payload_bytes) + " bytes: each symbol costs at least " +
+                detail::three_digits(min_symbol_bits) + " bits at precision " +
+                std::to_string(header.model.precision_bits) + " with " +
+                std::to_string(header.model.vocabulary_size) + " symbols, so it holds at most " +
+                std::to_string(most) + " (the header is forged or damaged)");
     }
     const std::uint64_t available_bytes = size - stream_header_bytes;
     const std::uint64_t expected_size = stream_header_bytes + header.payload_bytes;

@@ -70,12 +70,12 @@ public:
           m_vocabulary_size(vocabulary_size) {
         if (rows < 0 || k < 0 || vocabulary_size < 1 || k > vocabulary_size) {
             throw invalid_argument_error(
-                "top_k_replay: need rows >= 0 and 0 <= k <= V with V >= 1, got rows " + std::to_string(rows) +
+                "top-k replay: need rows >= 0 and 0 <= k <= V with V >= 1, got rows " + std::to_string(rows) +
                 ", k " + std::to_string(k) + ", V " + std::to_string(vocabulary_size));
         }
         const auto expected = static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(k);
         if (ids.size() != expected || probabilities.size() != expected) {
-            throw invalid_argument_error("top_k_replay: " + std::to_string(rows) + " rows of " +
+            throw invalid_argument_error("top-k replay: " + std::to_string(rows) + " rows of " +
                                          std::to_string(k) + " need " + std::to_string(expected) +
                                          " ids and probabilities, got " + std::to_string(ids.size()) +
                                          " and " + std::to_string(probabilities.size()));
@@ -86,7 +86,7 @@ public:
     // Row position() (throws invalid_argument_error past the last row).
     [[nodiscard]] top_k_row<Probability> next_top_k() const {
         if (m_position >= m_rows) {
-            throw invalid_argument_error("top_k_replay: no row " + std::to_string(m_position) +
+            throw invalid_argument_error("top-k replay: no row " + std::to_string(m_position) +
                                          " to replay (" + std::to_string(m_rows) + " rows)");
         }
         const auto first = static_cast<std::size_t>(m_position * m_k);
@@ -96,7 +96,7 @@ public:
     // Moves to the next row (throws past the last row or for a token outside [0, V)).
     void update(std::int64_t token) {
         if (m_position >= m_rows) {
-            throw invalid_argument_error("top_k_replay: update past the last row " + std::to_string(m_rows));
+            throw invalid_argument_error("top-k replay: update past the last row " + std::to_string(m_rows));
         }
         if (token < 0 || token >= m_vocabulary_size) {
             throw target_out_of_range_error(m_position, token, m_vocabulary_size);
@@ -194,20 +194,28 @@ void for_each_uniform_digit(std::uint64_t j, std::uint64_t count, Visit&& visit)
 
 } // namespace detail
 
-// Codes j in [0, count) uniformly (count in [1, 2^62]); returns its exact cost in bits (the
-// sum of 31 - log2(width) over the intervals coded) and adds each interval to the ledger
-// builder if one is given.
-template <class Encoder>
-double encode_uniform_index(Encoder& encoder, std::uint64_t j, std::uint64_t count,
-                            detail::coding_ledger_builder* ledger = nullptr) {
-    double cost_bits = 0.0;
-    detail::for_each_uniform_digit(j, count, [&](std::uint64_t digit, std::uint64_t digit_count) {
-        const symbol_interval interval = detail::uniform_interval(digit, digit_count);
+namespace detail {
+
+// Codes j in [0, count) uniformly and calls on_interval(interval) for each interval coded at
+// uniform_precision_bits (the top-k coder adds them to its ledger).
+template <class Encoder, class OnInterval>
+void encode_uniform_digits(Encoder& encoder, std::uint64_t j, std::uint64_t count, OnInterval&& on_interval) {
+    for_each_uniform_digit(j, count, [&](std::uint64_t digit, std::uint64_t digit_count) {
+        const symbol_interval interval = uniform_interval(digit, digit_count);
         encoder.encode(interval, uniform_precision_bits);
+        on_interval(interval);
+    });
+}
+
+} // namespace detail
+
+// Codes j in [0, count) uniformly (count in [1, 2^62]); returns its exact cost in bits (the
+// sum of 31 - log2(width) over the intervals coded).
+template <class Encoder>
+double encode_uniform_index(Encoder& encoder, std::uint64_t j, std::uint64_t count) {
+    double cost_bits = 0.0;
+    detail::encode_uniform_digits(encoder, j, count, [&](symbol_interval interval) {
         cost_bits += uniform_precision_bits - std::log2(static_cast<double>(interval.frequency));
-        if (ledger != nullptr) {
-            ledger->add_escape(interval.frequency, uniform_precision_bits);
-        }
     });
     return cost_bits;
 }
@@ -224,7 +232,7 @@ template <class Decoder>
         return 0;
     }
     const std::uint64_t j = detail::uniform_index_of(decoder.target(uniform_precision_bits), count);
-    decoder.consume(detail::uniform_interval(j, count), uniform_precision_bits);
+    decoder.consume(detail::uniform_interval(j, count)); // at the target's precision, 31
     return j;
 }
 
@@ -373,8 +381,8 @@ template <top_k_model Model>
     detail::check_coding_precision(precision, 1);
     const auto count = static_cast<std::uint64_t>(tokens.size());
     if (count > detail::top_k_symbol_limit(model)) {
-        throw invalid_argument_error("encode_top_k_sequence: " + std::to_string(count) +
-                                     " tokens, but the model can produce only " +
+        throw invalid_argument_error("cannot code " + std::to_string(count) +
+                                     " tokens: the model can produce only " +
                                      std::to_string(detail::top_k_symbol_limit(model)) + " rows");
     }
     stream_header header;
@@ -411,8 +419,10 @@ template <top_k_model Model>
                 ledger.add_token(-std::log2(row_state.escape_probability()) +
                                  std::log2(static_cast<double>(row_state.unlisted_count())));
                 ledger.add_escaped_token();
-                encode_uniform_index(encoder, row_state.unlisted_index(token), row_state.unlisted_count(),
-                                     &ledger);
+                detail::encode_uniform_digits(encoder, row_state.unlisted_index(token),
+                                              row_state.unlisted_count(), [&](symbol_interval digit) {
+                                                  ledger.add_escape(digit.frequency, uniform_precision_bits);
+                                              });
             } else {
                 ledger.add_token(-std::log2(row_state.probability_row()[static_cast<std::size_t>(symbol)]));
             }
@@ -426,19 +436,21 @@ template <top_k_model Model>
 }
 
 // Decodes a stream written by encode_top_k_sequence with the same model in the same state;
-// checks and errors as decode_sequence.
+// checks, limits and errors as decode_sequence.
 template <top_k_model Model>
-[[nodiscard]] std::vector<std::int64_t>
-decode_top_k_sequence(Model& model, std::span<const std::uint8_t> stream, decoding_options options = {}) {
+[[nodiscard]] std::vector<std::int64_t> decode_top_k_sequence(Model& model,
+                                                              std::span<const std::uint8_t> stream,
+                                                              const decoding_options& options = {}) {
     const parsed_stream parsed = parse_stream(stream);
     const stream_header& header = parsed.header;
+    detail::check_symbol_limit(header, options.limits);
     const int precision = header.model.precision_bits;
     const std::uint64_t count = header.symbol_count;
     stream_model_descriptor expected = top_k_model_descriptor(model, precision, count);
     if (options.precision_bits != 0) {
         expected.precision_bits = options.precision_bits;
     }
-    check_stream_model(header, expected, std::min(options.max_symbols, detail::top_k_symbol_limit(model)));
+    check_stream_model(header, expected, detail::top_k_symbol_limit(model));
 
     const std::int64_t vocabulary_size = expected.vocabulary_size;
     std::vector<std::int64_t> decoded;
@@ -459,7 +471,7 @@ decode_top_k_sequence(Model& model, std::span<const std::uint8_t> stream, decodi
         }
         cdf.assign_from_probabilities(row_state.probability_row(), precision, index);
         const std::int64_t symbol = cdf.find(decoder.target(precision));
-        decoder.consume(cdf.interval(symbol), precision);
+        decoder.consume(cdf.interval(symbol));
         std::int64_t token = 0;
         if (symbol == row_state.escape_symbol()) {
             const std::uint64_t j = decode_uniform_index(decoder, row_state.unlisted_count());
@@ -493,6 +505,7 @@ requires std::invocable<MakeModel&>
     auto decoder_model = make_model();
     decoding_options decoding;
     decoding.precision_bits = options.precision_bits;
+    decoding.limits.max_symbols = tokens.size();
     check_round_trip(tokens, decode_top_k_sequence(decoder_model, encoded.bytes, decoding));
     return encoded;
 }

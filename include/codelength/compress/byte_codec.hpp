@@ -34,6 +34,7 @@
 
 #include "codelength/coding/binary_coder.hpp"
 #include "codelength/coding/checksum.hpp"
+#include "codelength/coding/decoding_limits.hpp"
 #include "codelength/coding/frequency_model.hpp"
 #include "codelength/coding/range_coder.hpp"
 #include "codelength/coding/stream_errors.hpp"
@@ -49,7 +50,8 @@ namespace codelength::inline v0 {
 // Which built-in model codes a compressed file.
 enum class byte_model_kind : std::uint8_t { cm = 1, ppm = 2, order0 = 3 };
 
-// How compress_bytes codes: the model, its memory budget (MiB) and the PPM order.
+// How compress_bytes codes: the model, its memory budget (MiB; cm: 8-1024, ppm: 1-4096,
+// ignored by order0) and the PPM order (0-8).
 struct compression_options {
     byte_model_kind model = byte_model_kind::cm;
     std::uint32_t memory_mib = 256;
@@ -68,13 +70,10 @@ struct compression_result {
 // Called with the number of input (or output) bytes done so far, every 64 KiB and at the end.
 using byte_progress = std::function<void(std::uint64_t done_bytes)>;
 
-// What decompress_bytes may spend on one file, checked against the header before anything is
-// allocated: set them when the input is untrusted (a valid 1 KiB cm file can announce ~3 MB of
-// output, and a model memory up to 256 MiB).
-struct decompression_limits {
-    std::uint64_t max_output_bytes = std::numeric_limits<std::uint64_t>::max();
-    std::uint32_t max_memory_mib = std::numeric_limits<std::uint32_t>::max();
-};
+// What decompress_bytes may spend on one file is a decoding_limits (decoding_limits.hpp):
+// max_output_bytes and max_memory_mib, checked against the header before anything is
+// allocated (a valid 1 KiB cm file can announce ~3 MB of output; a 1 MiB one up to 1024 MiB
+// of model).
 
 inline constexpr std::array<std::uint8_t, 4> byte_codec_magic = {0x43, 0x4c, 0x5a, 0x42}; // "CLZB"
 inline constexpr std::uint8_t byte_codec_version = 1;
@@ -281,7 +280,7 @@ namespace detail {
     }
     auto mib = static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, memory_mib));
     if (kind == byte_model_kind::cm) {
-        mib = std::max<std::uint32_t>(mib, static_cast<std::uint32_t>(context_mixing_model::min_memory_mib));
+        mib = std::max<std::uint32_t>(mib, context_mixing_model::min_memory_mib);
     }
     return mib;
 }
@@ -290,8 +289,8 @@ namespace detail {
 [[nodiscard]] inline bool valid_memory_mib(byte_model_kind kind, std::uint32_t memory_mib) noexcept {
     switch (kind) {
     case byte_model_kind::cm:
-        return memory_mib >= static_cast<std::uint32_t>(context_mixing_model::min_memory_mib) &&
-               memory_mib <= static_cast<std::uint32_t>(context_mixing_model::max_memory_mib);
+        return memory_mib >= context_mixing_model::min_memory_mib &&
+               memory_mib <= context_mixing_model::max_memory_mib;
     case byte_model_kind::ppm:
         return memory_mib >= 1 && memory_mib <= ppm_model::max_memory_mib;
     case byte_model_kind::order0:
@@ -349,7 +348,7 @@ decltype(auto) with_byte_model(byte_model_kind kind, std::uint32_t memory_mib, s
                                Function&& f) {
     switch (kind) {
     case byte_model_kind::cm: {
-        context_mixing_model model(context_mixing_options{.memory_mib = static_cast<int>(memory_mib)});
+        context_mixing_model model(context_mixing_options{.memory_mib = memory_mib});
         return f(model);
     }
     case byte_model_kind::ppm: {
@@ -394,16 +393,22 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
                                                        const byte_progress& progress = {}) {
     const byte_model_kind kind = options.model;
     if (kind != byte_model_kind::cm && kind != byte_model_kind::ppm && kind != byte_model_kind::order0) {
-        throw invalid_argument_error("compress_bytes: unknown model kind " +
-                                     std::to_string(static_cast<int>(kind)));
+        throw invalid_argument_error("unknown compression model kind " +
+                                     std::to_string(static_cast<int>(kind)) +
+                                     " (1 = cm, 2 = ppm, 3 = order0)");
     }
     if (!detail::valid_memory_mib(kind, options.memory_mib)) {
-        throw invalid_argument_error("compress_bytes: memory_mib = " + std::to_string(options.memory_mib) +
-                                     " is outside the model's range (cm: [8, 1024], ppm: [1, 4096])");
+        const bool cm = kind == byte_model_kind::cm;
+        throw invalid_argument_error(
+            "memory setting " + std::to_string(options.memory_mib) + " MiB is outside " +
+            (cm ? std::to_string(context_mixing_model::min_memory_mib) + "-" +
+                      std::to_string(context_mixing_model::max_memory_mib) +
+                      " MiB for the context-mixing model"
+                : "1-" + std::to_string(ppm_model::max_memory_mib) + " MiB for the PPM model"));
     }
     if (kind == byte_model_kind::ppm && (options.ppm_order < 0 || options.ppm_order > ppm_model::max_order)) {
-        throw invalid_argument_error("compress_bytes: ppm_order = " + std::to_string(options.ppm_order) +
-                                     " must be in [0, 8]");
+        throw invalid_argument_error("PPM order " + std::to_string(options.ppm_order) + " is outside 0-" +
+                                     std::to_string(ppm_model::max_order));
     }
     detail::byte_codec_header header;
     header.kind = kind;
@@ -447,13 +452,13 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
 // stream_model_mismatch_error (fingerprint), stream_trailing_bytes_error, stream_payload_error
 // (the payload does not decode to exactly its length), stream_checksum_error (the decoded bytes'
 // CRC-32C differs), and stream_limit_error (before allocating) when the header's original size
-// or model memory exceeds `limits`. Reserves at most min(original size, 64 MiB, 64 KiB + 256 bytes
-// per payload byte) up front plus what decoding produces, and the model's memory as the header
-// states, which must be the memory compress_bytes chooses for that original size (so at most the
-// next power of two >= 64 bytes per original byte, at least the model's minimum).
+// or model memory exceeds `limits` (finite by default: 2 GiB of output, 1024 MiB of model). Reserves at most
+// min(original size, 64 MiB, 64 KiB + 256 bytes per payload byte) up front plus what decoding produces, and
+// the model's memory as the header states, which must be the memory compress_bytes chooses for that original
+// size (so at most the next power of two >= 64 bytes per original byte, at least the model's minimum).
 [[nodiscard]] inline std::vector<std::uint8_t> decompress_bytes(std::span<const std::uint8_t> compressed,
                                                                 const byte_progress& progress = {},
-                                                                const decompression_limits& limits = {}) {
+                                                                const decoding_limits& limits = {}) {
     namespace off = byte_codec_offset;
     const std::size_t size = compressed.size();
     for (std::size_t i = 0; i < byte_codec_magic.size() && i < size; ++i) {
@@ -539,17 +544,17 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
     if (h.kind != byte_model_kind::order0 &&
         h.memory_mib != detail::effective_memory_mib(h.kind, h.memory_mib, h.original_size)) {
         throw stream_header_error(off::memory_mib, "memory setting " + std::to_string(h.memory_mib) +
-                                                       " MiB is more than compress_bytes uses for " +
+                                                       " MiB is more than the compressor uses for " +
                                                        std::to_string(h.original_size) + " bytes");
     }
     if (h.original_size > limits.max_output_bytes) {
         throw stream_limit_error(off::original_size, "original size " + std::to_string(h.original_size) +
-                                                         " bytes exceeds the limit of " +
-                                                         std::to_string(limits.max_output_bytes));
+                                                         " bytes exceeds the decoding limit of " +
+                                                         std::to_string(limits.max_output_bytes) + " bytes");
     }
     if (!stored && h.kind != byte_model_kind::order0 && h.memory_mib > limits.max_memory_mib) {
         throw stream_limit_error(off::memory_mib, "the model needs " + std::to_string(h.memory_mib) +
-                                                      " MiB, over the limit of " +
+                                                      " MiB, over the decoding limit of " +
                                                       std::to_string(limits.max_memory_mib) + " MiB");
     }
     const auto payload = compressed.subspan(byte_codec_header_bytes);

@@ -1,9 +1,12 @@
-// Units of information: bits and nats as distinct types, and the conversion constants.
+// Units of information. One mechanism: amounts are plain doubles whose unit is in the name
+// (`_bits`, `_nats`, `bits_per_byte`); where a caller's numbers may be in either unit, the
+// function takes an information_unit. The conversion constants live here too.
 #pragma once
 
-#include "codelength/core/config.hpp"
-#include <cmath>
+#include <cstdint>
 #include <numbers>
+
+#include "codelength/core/config.hpp"
 
 namespace codelength::inline v0 {
 
@@ -12,36 +15,13 @@ inline constexpr double bits_per_nat = std::numbers::log2e;
 // 1 bit = ln 2 nats.
 inline constexpr double nats_per_bit = std::numbers::ln2;
 
-struct nats;
+// The unit a caller's code lengths or losses are in: bits (log2) or nats (ln).
+enum class information_unit : std::uint8_t { bits, nats };
 
-// An amount of information in bits (base-2 logarithm).
-struct bits {
-    double value = 0.0;
-    [[nodiscard]] constexpr nats to_nats() const noexcept;
-    constexpr bits& operator+=(bits other) noexcept {
-        value += other.value;
-        return *this;
-    }
-    friend constexpr bits operator+(bits a, bits b) noexcept { return bits{a.value + b.value}; }
-    friend constexpr bits operator-(bits a, bits b) noexcept { return bits{a.value - b.value}; }
-    friend constexpr auto operator<=>(bits, bits) = default;
-};
-
-// An amount of information in nats (natural logarithm).
-struct nats {
-    double value = 0.0;
-    [[nodiscard]] constexpr bits to_bits() const noexcept { return bits{value * bits_per_nat}; }
-    constexpr nats& operator+=(nats other) noexcept {
-        value += other.value;
-        return *this;
-    }
-    friend constexpr nats operator+(nats a, nats b) noexcept { return nats{a.value + b.value}; }
-    friend constexpr nats operator-(nats a, nats b) noexcept { return nats{a.value - b.value}; }
-    friend constexpr auto operator<=>(nats, nats) = default;
-};
-
-constexpr nats bits::to_nats() const noexcept {
-    return nats{value * nats_per_bit};
+// `amount` in `unit` converted to bits (nats x log2 e).
+//   codelength::to_bits(1.0, codelength::information_unit::nats) // 1.4426950408889634
+[[nodiscard]] constexpr double to_bits(double amount, information_unit unit) noexcept {
+    return unit == information_unit::nats ? amount * bits_per_nat : amount;
 }
 
 } // namespace codelength::inline v0

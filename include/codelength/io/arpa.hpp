@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "codelength/core/error.hpp"
+#include "codelength/io/parse_double.hpp"
 
 namespace codelength::inline v0 {
 
@@ -156,13 +159,12 @@ inline std::string_view arpa_trim(std::string_view line) {
 // A finite log10 value (or -inf for a probability of zero); NaN and +inf are rejected.
 inline double arpa_parse_log10(std::string_view field, const std::string& source, std::size_t line_number,
                                const char* what) {
-    double value = 0.0;
-    const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
-    if (ec != std::errc() || end != field.data() + field.size() || std::isnan(value) ||
-        value == std::numeric_limits<double>::infinity()) {
+    // Locale-independent, also where std::from_chars has no double overload (libc++ < 17).
+    const std::optional<double> value = parse_double(field);
+    if (!value || std::isnan(*value) || *value == std::numeric_limits<double>::infinity()) {
         arpa_fail(source, line_number, std::string("bad ") + what + " '" + std::string(field) + "'");
     }
-    return value;
+    return *value;
 }
 
 inline std::uint64_t arpa_parse_count(std::string_view field, const std::string& source,
@@ -436,19 +438,27 @@ inline void arpa_sort_order(arpa_order& o, const arpa_file& file, const std::str
 
 // Reads and parses the ARPA file at path (see parse_arpa); throws io_error when it cannot be read.
 [[nodiscard]] inline arpa_file read_arpa(const std::filesystem::path& path) {
+    // A directory opens as a stream on Linux; refuse it by name instead of reading garbage sizes.
+    std::error_code status_error;
+    if (std::filesystem::is_directory(path, status_error)) {
+        throw io_error(path.string() +
+                       ": cannot read: " + std::make_error_code(std::errc::is_a_directory).message());
+    }
+    errno = 0;
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        throw io_error(path.string() + ": cannot open for reading");
+        const int error_number = errno;
+        throw io_error(
+            path.string() + ": cannot open for reading" +
+            (error_number != 0 ? ": " + std::generic_category().message(error_number) : std::string()));
     }
+    // Read to the end (works for pipes and devices, whose size is unknown).
     std::string text;
-    in.seekg(0, std::ios::end);
-    const std::streamoff size = in.tellg();
-    if (size < 0) {
-        throw io_error(path.string() + ": cannot determine the file size");
+    std::string chunk(std::size_t{1} << 16U, '\0');
+    while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+        text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
     }
-    in.seekg(0, std::ios::beg);
-    text.resize(static_cast<std::size_t>(size));
-    if (!in.read(text.data(), size)) {
+    if (in.bad()) {
         throw io_error(path.string() + ": read failed");
     }
     return parse_arpa(text, path.string());

@@ -13,6 +13,7 @@
 //                for older ones; the reader accepts any offset and copies misaligned data).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <concepts>
@@ -35,13 +36,13 @@ static_assert(std::endian::native == std::endian::little || std::endian::native 
               "codelength/io: mixed-endian platforms are not supported");
 
 // The element types the .npy reader and writer understand (numpy's type code in brackets).
-// numpy has no bfloat16: bf16 tensors travel as uint16 words ('u2') and are read back with
-// npy_array::values<codelength::bfloat16>().
+// numpy has no bfloat16: bf16 tensors travel as 16-bit words, uint16 ('u2') or int16 ('i2', as
+// torch's `t.view(torch.int16).numpy()` gives), read back with npy_array::values<bfloat16>().
 enum class npy_dtype : std::uint8_t {
     boolean, // b1 (each byte must be 0 or 1)
     int8,    // i1
     uint8,   // u1
-    int16,   // i2
+    int16,   // i2 (plain int16, or bfloat16 words)
     uint16,  // u2 (plain uint16, or bfloat16 words)
     int32,   // i4
     uint32,  // u4
@@ -138,7 +139,8 @@ enum class npy_dtype : std::uint8_t {
 }
 
 // The C++ element type of each dtype: npy_traits<Element>::dtype is the dtype stored on disk.
-// codelength::bfloat16 maps to uint16 (its 16-bit words), as numpy has no bfloat16.
+// codelength::bfloat16 is written as uint16 (its 16-bit words), as numpy has no bfloat16; it
+// is read from uint16 or int16.
 template <class Element>
 struct npy_traits;
 template <>
@@ -241,6 +243,23 @@ struct npy_header {
     }
     text += ")";
     return text;
+}
+
+// The index of C-order element `flat` of an array of `shape`, as numpy indexes it: "7" for a
+// 1-d array, "(1, 2)" for (B, T) (element 1 * T + 2), "()" for a 0-d array.
+// Example: `npy_c_order_index_string(std::vector<std::int64_t>{2, 5}, 7) == "(1, 2)"`.
+[[nodiscard]] inline std::string npy_c_order_index_string(std::span<const std::int64_t> shape,
+                                                          std::int64_t flat) {
+    if (shape.size() == 1) {
+        return std::to_string(flat);
+    }
+    std::vector<std::int64_t> index(shape.size(), 0);
+    for (std::size_t k = shape.size(); k-- > 0;) {
+        const std::int64_t extent = std::max<std::int64_t>(shape[k], 1);
+        index[k] = flat % extent;
+        flat /= extent;
+    }
+    return npy_shape_string(index);
 }
 
 namespace detail {

@@ -42,8 +42,14 @@ inline constexpr std::uint64_t npy_map_threshold_bytes = std::uint64_t{1} << 20U
 class npy_array;
 // Reads the .npy file at `path`; throws format_error (malformed, truncated or with trailing
 // bytes) or io_error (cannot open/map/read), both naming the path.
-// Example: `auto logits = codelength::read_npy("logits.npy").matrix<float>();`
+// Views into the array (values(), matrix(), data_bytes()) are valid while the array or a copy
+// of it lives, so keep the array in a variable; calling them on a temporary does not compile:
+//   const codelength::npy_array array = codelength::read_npy("logits.npy");
+//   const codelength::matrix_view<float> logits = array.matrix<float>();
 inline npy_array read_npy(const std::filesystem::path& path, npy_load_mode mode = npy_load_mode::automatic);
+// The same for an .npy file already in memory (read from a pipe, say): the data is copied, and
+// `name` stands for the file in messages and as path().
+inline npy_array parse_npy(std::span<const std::byte> file, const std::string& name);
 
 namespace detail {
 
@@ -145,6 +151,20 @@ struct npy_loaded {
     return loaded;
 }
 
+// The whole file in memory: checked like a file on disk, then the data is copied out.
+[[nodiscard]] inline npy_loaded load_npy_bytes(std::span<const std::byte> file, const std::string& source) {
+    npy_loaded loaded;
+    loaded.header = parse_npy_header(file, source);
+    check_npy_data_size(loaded.header, file.size(), source);
+    loaded.storage = std::make_shared<npy_storage>();
+    own_npy_data(*loaded.storage, loaded.header,
+                 file.subspan(static_cast<std::size_t>(loaded.header.data_offset_bytes),
+                              static_cast<std::size_t>(loaded.header.data_size_bytes)));
+    loaded.data = loaded.storage->buffer.data();
+    check_npy_booleans(loaded.header, {loaded.data, loaded.storage->buffer.size_bytes()}, source);
+    return loaded;
+}
+
 // Reads exactly bytes.size() bytes at the current position or throws format_error.
 inline void read_npy_bytes(std::ifstream& in, std::span<std::byte> bytes, std::uint64_t offset,
                            std::string_view source) {
@@ -207,25 +227,79 @@ template <npy_element Element>
     }
 }
 
+// Whether data of `dtype` can be read as Element: its own dtype, and bfloat16 also from int16
+// (torch's `t.view(torch.int16).numpy()`): the same 16 bits, whatever their integer reading.
+template <npy_element Element>
+[[nodiscard]] constexpr bool npy_readable_as(npy_dtype dtype) noexcept {
+    if constexpr (std::is_same_v<Element, bfloat16>) {
+        return dtype == npy_dtype::uint16 || dtype == npy_dtype::int16;
+    } else {
+        return dtype == npy_traits<Element>::dtype;
+    }
+}
+
+// Copies the Fortran-order elements at `source` into C order at `destination` (Size-byte items).
+// Element (i_0, ..., i_n-1) is at sum i_k F_k in the source, F_k = shape[0] * ... * shape[k-1];
+// the destination is written in order, the last index running fastest.
+template <std::size_t Size>
+void copy_fortran_to_c_order(const std::byte* source, std::byte* destination,
+                             std::span<const std::int64_t> shape) {
+    const std::size_t dimensions = shape.size();
+    std::vector<std::int64_t> source_strides(dimensions, 1);
+    std::int64_t element_count = 1;
+    for (std::size_t k = 0; k < dimensions; ++k) {
+        source_strides[k] = element_count;
+        element_count *= shape[k];
+    }
+    if (element_count == 0) {
+        return;
+    }
+    const std::int64_t inner_count = shape[dimensions - 1];
+    const std::int64_t inner_stride = source_strides[dimensions - 1];
+    std::vector<std::int64_t> index(dimensions, 0); // the outer indices i_0 .. i_n-2
+    std::int64_t outer_offset = 0;                  // sum over k < n-1 of i_k F_k
+    for (std::int64_t written = 0; written < element_count; written += inner_count) {
+        for (std::int64_t j = 0; j < inner_count; ++j) {
+            std::memcpy(destination,
+                        source + static_cast<std::size_t>(outer_offset + j * inner_stride) * Size, Size);
+            destination += Size;
+        }
+        // Advance the outer indices like an odometer, index n-2 fastest.
+        for (std::size_t k = dimensions - 1; k-- > 0;) {
+            outer_offset += source_strides[k];
+            if (++index[k] < shape[k]) {
+                break;
+            }
+            outer_offset -= index[k] * source_strides[k];
+            index[k] = 0;
+        }
+    }
+}
+
 } // namespace detail
 
 // A .npy array read from disk: its header and its data in native byte order. Copies are cheap
-// and share the data; spans and views returned by it stay valid while any copy is alive.
+// and share the data; spans and views returned by it stay valid while any copy is alive. The
+// accessors that return views are lvalue-only (`read_npy(p).matrix<float>()` does not compile:
+// the view would outlive the temporary array).
 class npy_array {
 public:
     // An empty array (no file, 0-d shape, no data).
     npy_array() = default;
 
-    [[nodiscard]] const npy_header& header() const noexcept { return m_header; }
+    [[nodiscard]] const npy_header& header() const& noexcept { return m_header; }
+    [[nodiscard]] npy_header header() const&& { return m_header; }
     [[nodiscard]] npy_dtype dtype() const noexcept { return m_header.dtype; }
-    [[nodiscard]] const std::vector<std::int64_t>& shape() const noexcept { return m_header.shape; }
+    [[nodiscard]] const std::vector<std::int64_t>& shape() const& noexcept { return m_header.shape; }
+    [[nodiscard]] std::vector<std::int64_t> shape() const&& { return m_header.shape; }
     [[nodiscard]] std::size_t ndim() const noexcept { return m_header.shape.size(); }
     [[nodiscard]] bool fortran_order() const noexcept { return m_header.fortran_order; }
     [[nodiscard]] std::int64_t element_count() const noexcept {
         return static_cast<std::int64_t>(m_header.element_count);
     }
     // The file the array was read from (every error message names it).
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return m_path; }
+    [[nodiscard]] const std::filesystem::path& path() const& noexcept { return m_path; }
+    [[nodiscard]] std::filesystem::path path() const&& { return m_path; }
     // True when the data is read in place from a memory mapping (not copied).
     [[nodiscard]] bool is_memory_mapped() const noexcept { return m_memory_mapped; }
 
@@ -244,18 +318,21 @@ public:
     }
 
     // The raw data, native byte order, in the file's element order (C or Fortran).
-    [[nodiscard]] std::span<const std::byte> data_bytes() const noexcept {
+    [[nodiscard]] std::span<const std::byte> data_bytes() const& noexcept {
         return {m_data, m_data == nullptr ? 0 : static_cast<std::size_t>(m_header.data_size_bytes)};
     }
+    std::span<const std::byte> data_bytes() const&& = delete;
 
-    // The elements in storage order; Element must match the dtype (std::uint16_t or
-    // codelength::bfloat16 for 'u2'), otherwise format_error naming the file.
+    // The elements in storage order (C or Fortran, see fortran_order()). Element must match the
+    // dtype: std::uint16_t for 'u2', std::int16_t for 'i2', and codelength::bfloat16 for the
+    // 16-bit words of bfloat16 in either ('u2', or 'i2' as torch's view(torch.int16) gives);
+    // otherwise format_error naming the file.
     template <npy_element Element>
-    [[nodiscard]] std::span<const Element> values() const {
-        if (npy_traits<Element>::dtype != m_header.dtype) {
+    [[nodiscard]] std::span<const Element> values() const& {
+        if (!detail::npy_readable_as<Element>(m_header.dtype)) {
             throw format_error(
-                m_path.string() + ": values<" + std::string(detail::npy_element_name<Element>()) +
-                ">() requested, but the array holds " + std::string(npy_dtype_name(m_header.dtype)) + " ('" +
+                m_path.string() + ": expected " + std::string(detail::npy_element_name<Element>()) +
+                " elements, but the array holds " + std::string(npy_dtype_name(m_header.dtype)) + " ('" +
                 std::string(npy_type_code(m_header.dtype)) + "')");
         }
         if (m_data == nullptr) {
@@ -264,20 +341,26 @@ public:
         // Aligned (checked at load) native-order storage of element_count objects of this type.
         return {reinterpret_cast<const Element*>(m_data), static_cast<std::size_t>(m_header.element_count)};
     }
+    template <npy_element Element>
+    std::span<const Element> values() const&& = delete;
 
     // A rows x columns view without copying. A 2-D (T, V) array gives rows = T, columns = V in
     // either order (Fortran order: row_stride 1, column_stride T). A C-order array of 3 or more
-    // dimensions (B, T, V) is viewed as (B*T, V). Anything else throws format_error.
+    // dimensions (B, T, V) is viewed as (B*T, V); a Fortran-order one has no such view (its
+    // rows are not evenly spaced): view to_c_order() instead. Anything else throws format_error.
     template <npy_element Element>
-    [[nodiscard]] matrix_view<Element> matrix() const {
+    [[nodiscard]] matrix_view<Element> matrix() const& {
         const std::span<const Element> elements = values<Element>();
         const std::vector<std::int64_t>& shape = m_header.shape;
         const std::size_t dimensions = shape.size();
-        if (dimensions < 2 || (dimensions > 2 && m_header.fortran_order)) {
-            throw format_error(m_path.string() +
-                               ": matrix() needs a 2-d array or a C-order array of 3 or more "
-                               "dimensions, found shape " +
-                               npy_shape_string(shape) + (m_header.fortran_order ? " in Fortran order" : ""));
+        if (dimensions < 2) {
+            throw format_error(m_path.string() + ": expected a matrix (T, V) or (B, T, V), found shape " +
+                               npy_shape_string(shape));
+        }
+        if (dimensions > 2 && m_header.fortran_order) {
+            throw format_error(m_path.string() + ": shape " + npy_shape_string(shape) +
+                               " in Fortran order cannot be viewed as (rows, V) in place; copy it into C "
+                               "order first (npy_array::to_c_order())");
         }
         // Products of dimensions fit in int64: the header check bounds them.
         std::int64_t rows = 1;
@@ -291,10 +374,51 @@ public:
         }
         return matrix_view<Element>{elements.data(), rows, columns, std::max<std::int64_t>(columns, 1), 1};
     }
+    template <npy_element Element>
+    matrix_view<Element> matrix() const&& = delete;
 
-    // The elements (storage order) of any integer or bool dtype as int64, e.g. token ids;
-    // throws format_error for floating dtypes and for uint64 values above INT64_MAX.
+    // The same array in C order: *this (sharing the data) when it already is, or when at most one
+    // dimension exceeds 1 (then both orders are the same bytes); otherwise a copy in C order.
+    [[nodiscard]] npy_array to_c_order() const {
+        npy_array result = *this;
+        result.m_header.fortran_order = false;
+        std::size_t long_dimensions = 0;
+        for (const std::int64_t dimension : m_header.shape) {
+            long_dimensions += dimension > 1 ? 1U : 0U;
+        }
+        if (!m_header.fortran_order || long_dimensions <= 1) {
+            return result;
+        }
+        auto storage = std::make_shared<detail::npy_storage>();
+        storage->buffer = detail::aligned_buffer(static_cast<std::size_t>(m_header.data_size_bytes));
+        std::byte* destination = storage->buffer.data();
+        switch (m_header.item_size_bytes()) {
+        case 1:
+            detail::copy_fortran_to_c_order<1>(m_data, destination, m_header.shape);
+            break;
+        case 2:
+            detail::copy_fortran_to_c_order<2>(m_data, destination, m_header.shape);
+            break;
+        case 4:
+            detail::copy_fortran_to_c_order<4>(m_data, destination, m_header.shape);
+            break;
+        default:
+            detail::copy_fortran_to_c_order<8>(m_data, destination, m_header.shape);
+            break;
+        }
+        result.m_data = destination;
+        result.m_storage = std::move(storage);
+        result.m_memory_mapped = false;
+        return result;
+    }
+
+    // The elements of any integer or bool dtype as int64 (e.g. token ids) in C order (the last
+    // index fastest), whatever the file's order: element (b, t) of a (B, T) array is at b*T + t.
+    // Throws format_error naming the file for floating dtypes and uint64 values above INT64_MAX.
     [[nodiscard]] std::vector<std::int64_t> to_int64() const {
+        if (m_header.fortran_order && ndim() > 1) {
+            return to_c_order().to_int64();
+        }
         switch (m_header.dtype) {
         case npy_dtype::boolean:
             return widen_to_int64<bool>();
@@ -319,8 +443,9 @@ public:
         case npy_dtype::float64:
             break;
         }
-        throw format_error(m_path.string() + ": to_int64() needs an integer dtype, but the array holds " +
-                           std::string(npy_dtype_name(m_header.dtype)));
+        throw format_error(m_path.string() + ": expected integers, but the array holds " +
+                           std::string(npy_dtype_name(m_header.dtype)) + " ('" +
+                           std::string(npy_type_code(m_header.dtype)) + "')");
     }
 
     // Shared ownership of the mapping or buffer behind data_bytes(), for views that must keep
@@ -329,11 +454,13 @@ public:
 
 private:
     friend npy_array read_npy(const std::filesystem::path& path, npy_load_mode mode);
+    friend npy_array parse_npy(std::span<const std::byte> file, const std::string& name);
 
     npy_array(std::filesystem::path path, detail::npy_loaded loaded)
         : m_path(std::move(path)), m_header(std::move(loaded.header)), m_storage(std::move(loaded.storage)),
           m_data(loaded.data), m_memory_mapped(loaded.memory_mapped) {}
 
+    // Called on C-order (or 1-d) arrays only, so element i is flat index i.
     template <class Integer>
     [[nodiscard]] std::vector<std::int64_t> widen_to_int64() const {
         const std::span<const Integer> elements = values<Integer>();
@@ -342,13 +469,18 @@ private:
         for (std::size_t i = 0; i < elements.size(); ++i) {
             if constexpr (std::is_same_v<Integer, std::uint64_t>) {
                 if (elements[i] > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-                    throw format_error(m_path.string() + ": element " + std::to_string(i) + " is " +
+                    throw format_error(m_path.string() + ": element " + npy_index_string(i) + " is " +
                                        std::to_string(elements[i]) + ", which does not fit in int64");
                 }
             }
             result.push_back(static_cast<std::int64_t>(elements[i]));
         }
         return result;
+    }
+
+    // The multi-index of C-order flat index `flat`: "5" for 1-d arrays, "(1, 2)" otherwise.
+    [[nodiscard]] std::string npy_index_string(std::size_t flat) const {
+        return npy_c_order_index_string(m_header.shape, static_cast<std::int64_t>(flat));
     }
 
     std::filesystem::path m_path;
@@ -372,6 +504,10 @@ inline npy_array read_npy(const std::filesystem::path& path, npy_load_mode mode)
         return {path, detail::load_npy_mapped(path, source)};
     }
     return {path, detail::load_npy_read(path, source, file_size_bytes)};
+}
+
+inline npy_array parse_npy(std::span<const std::byte> file, const std::string& name) {
+    return {name, detail::load_npy_bytes(file, name)};
 }
 
 } // namespace codelength::inline v0

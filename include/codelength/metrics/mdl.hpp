@@ -1,5 +1,5 @@
-// Description length (MDL) of data together with its model (METRICS.md, "MDL"): the block-wise
-// online (prequential) code, the prequential code of a training log, two-part codes with a
+// Description length (MDL) of data together with its model (README, "Description length and memorization"):
+// the block-wise online (prequential) code, the prequential code of a training log, two-part codes with a
 // pluggable model cost, the break-even data size, the model-size-adjusted compression rate and
 // the information a training run stored in the weights.
 //
@@ -23,13 +23,7 @@
 
 namespace codelength::inline v0 {
 
-// The unit a caller's code lengths or losses are in: bits (log2) or nats (ln).
-enum class information_unit : std::uint8_t { bits, nats };
-
-// `amount` in `unit` converted to bits (nats x log2 e).
-[[nodiscard]] constexpr double to_bits(double amount, information_unit unit) noexcept {
-    return unit == information_unit::nats ? amount * bits_per_nat : amount;
-}
+// information_unit and to_bits(amount, unit) come from core/units.hpp.
 
 // The block schedule of Voita & Titov (2020): cumulative fractions of the N items at which the
 // online code's blocks end (0.1%, 0.2%, 0.4%, 0.8%, 1.6%, 3.2%, 6.25%, 12.5%, 25%, 50%, 100%),
@@ -39,7 +33,7 @@ inline constexpr std::array<std::int64_t, 11> default_online_block_ppm = {
     1'000, 2'000, 4'000, 8'000, 16'000, 32'000, 62'500, 125'000, 250'000, 500'000, 1'000'000};
 
 // Exclusive end of each block of the online code over `items` items: block k is
-// [ends[k-1], ends[k]) with ends[-1] = 0 (METRICS.md, "MDL", block-wise version).
+// [ends[k-1], ends[k]) with ends[-1] = 0 (block-wise version).
 // Rounding (exact, integer): end_k = floor(ppm_k * items / 10^6 + 1/2), nearest with halves up,
 // clamped to [1, items]; equal ends are merged, so every block is non-empty and the ends are
 // strictly increasing, and the last end is `items`. The ppm values must be strictly increasing
@@ -49,10 +43,11 @@ inline constexpr std::array<std::int64_t, 11> default_online_block_ppm = {
 [[nodiscard]] inline std::vector<std::int64_t>
 online_block_ends(std::int64_t items, std::span<const std::int64_t> ppm = default_online_block_ppm) {
     if (items < 1) {
-        throw invalid_argument_error("online_block_ends: items must be >= 1, got " + std::to_string(items));
+        throw invalid_argument_error("online block schedule: items must be >= 1, got " +
+                                     std::to_string(items));
     }
     if (ppm.empty() || ppm.back() != parts_per_million) {
-        throw invalid_argument_error("online_block_ends: the last fraction must be 1000000 ppm (100%)");
+        throw invalid_argument_error("online block schedule: the last fraction must be 1000000 ppm (100%)");
     }
     // ppm * items / 10^6 = ppm * q + ppm * r / 10^6 with items = q 10^6 + r: no overflow, since
     // ppm * q <= items and ppm * r < 10^12.
@@ -62,7 +57,7 @@ online_block_ends(std::int64_t items, std::span<const std::int64_t> ppm = defaul
     std::int64_t previous = 0;
     for (std::size_t k = 0; k < ppm.size(); ++k) {
         if (!(ppm[k] > previous && ppm[k] <= parts_per_million)) {
-            throw invalid_argument_error("online_block_ends: fraction " + std::to_string(k) + " (" +
+            throw invalid_argument_error("online block schedule: fraction " + std::to_string(k) + " (" +
                                          std::to_string(ppm[k]) + " ppm) is not in (previous, 1000000]");
         }
         previous = ppm[k];
@@ -82,7 +77,7 @@ struct coded_block {
     double code_length = 0.0;
 };
 
-// The block-wise online code (Blier & Ollivier 2018; Voita & Titov 2020; METRICS.md "MDL").
+// The block-wise online code (Blier & Ollivier 2018; Voita & Titov 2020).
 // Invariants: online_bits = first_block_bits + later_blocks_bits;
 // first_block_bits = first_block_items * log2 V; uniform_bits = items * log2 V.
 struct online_code_result {
@@ -105,11 +100,11 @@ struct online_code_result {
                                                            std::span<const coded_block> later_blocks,
                                                            information_unit unit) {
     if (vocabulary_size < 1) {
-        throw invalid_argument_error("online_code_length: vocabulary size must be >= 1, got " +
+        throw invalid_argument_error("online code: vocabulary size must be >= 1, got " +
                                      std::to_string(vocabulary_size));
     }
     if (first_block_items < 1) {
-        throw invalid_argument_error("online_code_length: the first block needs >= 1 item, got " +
+        throw invalid_argument_error("online code: the first block needs >= 1 item, got " +
                                      std::to_string(first_block_items));
     }
     const double log2_v = std::log2(static_cast<double>(vocabulary_size));
@@ -120,7 +115,7 @@ struct online_code_result {
     detail::compensated_sum later_bits;
     for (std::size_t i = 0; i < later_blocks.size(); ++i) {
         const coded_block& block = later_blocks[i];
-        const std::string name = "online_code_length: block " + std::to_string(i + 2);
+        const std::string name = "online code: block " + std::to_string(i + 2);
         if (block.items < 1) {
             throw invalid_argument_error(name + " has " + std::to_string(block.items) +
                                          " items (needs >= 1)");
@@ -149,10 +144,10 @@ struct online_code_result {
                                                            std::span<const double> code_lengths,
                                                            information_unit unit) {
     if (block_ends.empty() || code_lengths.size() + 1 != block_ends.size()) {
-        throw invalid_argument_error(
-            "online_code_length: " + std::to_string(block_ends.size()) + " blocks need " +
-            std::to_string(block_ends.empty() ? 0 : block_ends.size() - 1) +
-            " code lengths (the first block is uniform), got " + std::to_string(code_lengths.size()));
+        throw invalid_argument_error("online code: " + std::to_string(block_ends.size()) + " blocks need " +
+                                     std::to_string(block_ends.empty() ? 0 : block_ends.size() - 1) +
+                                     " code lengths (the first block is uniform), got " +
+                                     std::to_string(code_lengths.size()));
     }
     std::vector<coded_block> blocks(code_lengths.size());
     for (std::size_t i = 0; i < code_lengths.size(); ++i) {
@@ -168,7 +163,7 @@ struct training_step {
     double mean_loss = 0.0;
 };
 
-// The prequential code length of a single-epoch training log (METRICS.md, "MDL": a loss logged
+// The prequential code length of a single-epoch training log (a loss logged
 // before its gradient step is a prequential code of that batch). Invariant:
 // total_bits = sum_i mean_loss_i * tokens_i in bits; bits_per_token = total_bits / tokens.
 struct training_log_code {
@@ -187,12 +182,12 @@ struct training_log_code {
     for (std::size_t i = 0; i < log.size(); ++i) {
         const training_step& step = log[i];
         if (step.tokens < 0) {
-            throw invalid_argument_error("prequential_code_length_from_log: step " + std::to_string(i) +
-                                         " has " + std::to_string(step.tokens) + " tokens");
+            throw invalid_argument_error("training log: step " + std::to_string(i) + " has " +
+                                         std::to_string(step.tokens) + " tokens");
         }
         if (!std::isfinite(step.mean_loss) || step.mean_loss < 0) {
-            throw invalid_argument_error("prequential_code_length_from_log: step " + std::to_string(i) +
-                                         " has mean loss " + std::to_string(step.mean_loss));
+            throw invalid_argument_error("training log: step " + std::to_string(i) + " has mean loss " +
+                                         std::to_string(step.mean_loss));
         }
         total.add(to_bits(step.mean_loss, unit) * static_cast<double>(step.tokens));
         result.tokens += step.tokens;
@@ -224,7 +219,7 @@ enum class parameter_format : std::uint8_t { fp32, bf16, fp16, int8, int4 };
     return 0;
 }
 
-// Where a two-part code's L(model) comes from (METRICS.md, "MDL", two-part code).
+// Where a two-part code's L(model) comes from.
 enum class model_cost_source : std::uint8_t { parameters, weights_file, decompressor };
 
 // L(model) of a two-part code in bits, with its source. Invariant: bits >= 0 and finite.
@@ -235,7 +230,7 @@ struct model_cost {
     // parameters x bits_per_parameter (a custom width, e.g. 5.5 for a mixed quantization).
     [[nodiscard]] static model_cost from_parameters(std::int64_t parameters, double bits_per_parameter) {
         if (parameters < 0 || !std::isfinite(bits_per_parameter) || bits_per_parameter < 0) {
-            throw invalid_argument_error("model_cost: " + std::to_string(parameters) + " parameters at " +
+            throw invalid_argument_error("model cost: " + std::to_string(parameters) + " parameters at " +
                                          std::to_string(bits_per_parameter) + " bits each is not a size");
         }
         return {model_cost_source::parameters, static_cast<double>(parameters) * bits_per_parameter};
@@ -256,7 +251,7 @@ struct model_cost {
     [[nodiscard]] double bytes() const noexcept { return bits / 8.0; }
 };
 
-// A two-part code L(model) + L(data | model) (METRICS.md, "MDL"). Invariants:
+// A two-part code L(model) + L(data | model). Invariants:
 // total_bits = model_bits + data_bits; the per-item values divide by items (nullopt for 0 items).
 struct two_part_code {
     double model_bits = 0.0;
@@ -273,7 +268,7 @@ struct two_part_code {
                                                         information_unit unit, std::int64_t items) {
     if (!std::isfinite(data_code_length) || data_code_length < 0 || items < 0 || !std::isfinite(model.bits) ||
         model.bits < 0) {
-        throw invalid_argument_error("two_part_code_length: needs finite code lengths >= 0 and items >= 0");
+        throw invalid_argument_error("two-part code: needs finite code lengths >= 0 and items >= 0");
     }
     two_part_code result;
     result.model_bits = model.bits;
@@ -300,7 +295,7 @@ struct two_part_code {
     return model_bits / saving_bits;
 }
 
-// Compression rates of a corpus (Deletang et al. 2023; METRICS.md "MDL"): the raw rate
+// Compression rates of a corpus (Deletang et al. 2023): the raw rate
 // compressed / raw and the adjusted rate (model + compressed) / raw, which charges the model.
 struct compression_rates {
     std::optional<double> raw_rate;      // compressed_bytes / raw_bytes; nullopt for raw_bytes = 0
@@ -313,7 +308,7 @@ struct compression_rates {
                                                             double model_bytes) {
     for (const double size : {raw_bytes, compressed_bytes, model_bytes}) {
         if (!std::isfinite(size) || size < 0) {
-            throw invalid_argument_error("compression_rates_of: size " + std::to_string(size) +
+            throw invalid_argument_error("compression rates: size " + std::to_string(size) +
                                          " bytes is not a size");
         }
     }
@@ -323,7 +318,7 @@ struct compression_rates {
     return {compressed_bytes / raw_bytes, (model_bytes + compressed_bytes) / raw_bytes};
 }
 
-// L_preq(D) - L(D | final model) in bits (METRICS.md, "MDL"): an estimate of how much of D the
+// L_preq(D) - L(D | final model) in bits: an estimate of how much of D the
 // training stored in the weights. Both code lengths in `unit`, over the same data D. It can be
 // negative: with noisy data or an overfitted final model evaluated elsewhere, or when the
 // prequential code was cheap early (it is an estimate, not a bound).

@@ -34,8 +34,9 @@ namespace codelength::inline v0 {
 
 // Configuration of context_mixing_model.
 struct context_mixing_options {
-    // Memory budget in MiB, in [min_memory_mib, max_memory_mib].
-    int memory_mib = 256;
+    // Memory budget in MiB, in [min_memory_mib, max_memory_mib] = [8, 1024] (the same type as
+    // ppm_options::memory_mib and compression_options::memory_mib).
+    std::uint32_t memory_mib = 256;
 };
 
 // A bitwise context-mixing model of bytes (see the top of this file); satisfies binary_model.
@@ -44,8 +45,8 @@ public:
     static constexpr int probability_bits = 12;
     // Bumped whenever a change alters the predicted probabilities.
     static constexpr std::uint32_t version = 1;
-    static constexpr int min_memory_mib = 8;
-    static constexpr int max_memory_mib = 1024;
+    static constexpr std::uint32_t min_memory_mib = 8;
+    static constexpr std::uint32_t max_memory_mib = 1024;
 
 private:
     // Mixer inputs: the state_contexts (orders 0 and 1 direct, then the hashed ones), the
@@ -136,7 +137,7 @@ public:
         return total + m_state_maps.memory_bytes();
     }
 
-    [[nodiscard]] int memory_mib() const noexcept { return m_memory_mib; }
+    [[nodiscard]] std::uint32_t memory_mib() const noexcept { return m_memory_mib; }
 
     // Identifies the configuration: two models with equal fingerprints predict identically.
     [[nodiscard]] std::uint64_t fingerprint() const noexcept {
@@ -144,11 +145,12 @@ public:
     }
 
 private:
-    static int checked_memory_mib(int mib) {
+    static std::uint32_t checked_memory_mib(std::uint32_t mib) {
         if (mib < min_memory_mib || mib > max_memory_mib) {
-            throw invalid_argument_error("context_mixing_model: memory_mib = " + std::to_string(mib) +
-                                         " must be in [" + std::to_string(min_memory_mib) + ", " +
-                                         std::to_string(max_memory_mib) + "]");
+            throw invalid_argument_error("memory setting " + std::to_string(mib) + " MiB is outside " +
+                                         std::to_string(min_memory_mib) + "-" +
+                                         std::to_string(max_memory_mib) +
+                                         " MiB for the context-mixing model");
         }
         return mib;
     }
@@ -331,7 +333,7 @@ private:
         m_p = std::clamp((p + 3 * p1 + 2) >> 2, 1, 4095);
     }
 
-    int m_memory_mib;
+    std::uint32_t m_memory_mib;
     std::vector<std::uint8_t> m_order0;        // state per partial byte
     std::vector<std::uint8_t> m_order1;        // state per (previous byte, partial byte)
     detail::cm::large_table<bucket> m_buckets; // hashed orders 2, 3, 4, 6, word, word pair

@@ -33,10 +33,10 @@ public:
     explicit order0_model(const order0_options& options = {}) : m_options(options) {
         if (options.increment == 0 || options.increment > (1U << 20) || options.total_limit < 512 ||
             options.total_limit > (1U << 28)) {
-            throw invalid_argument_error("order0_model: increment must be in [1, 2^20] and total_limit in "
-                                         "[512, 2^28] (got " +
-                                         std::to_string(options.increment) + ", " +
-                                         std::to_string(options.total_limit) + ")");
+            throw invalid_argument_error(
+                "order-0 model: the count increment must be in [1, 2^20] and the total "
+                "limit in [512, 2^28] (got " +
+                std::to_string(options.increment) + ", " + std::to_string(options.total_limit) + ")");
         }
         m_counts.fill(1);
         m_total = 256;
@@ -64,7 +64,7 @@ public:
     // Learns byte `token`; throws invalid_argument_error outside [0, 255].
     void update(std::int64_t token) {
         if (token < 0 || token > 255) {
-            throw invalid_argument_error("order0_model: token " + std::to_string(token) +
+            throw invalid_argument_error("order-0 model: token " + std::to_string(token) +
                                          " is not a byte value in [0, 255]");
         }
         m_counts[static_cast<std::size_t>(token)] += m_options.increment;

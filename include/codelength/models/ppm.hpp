@@ -39,7 +39,7 @@ namespace codelength::inline v0 {
 // Tuning of ppm_model (all part of its fingerprint).
 struct ppm_options {
     int order = 5;                 // longest context, in bytes: [0, 8]
-    std::uint32_t memory_mib = 64; // hash table + entry pool, MiB: [1, 4096]
+    std::uint32_t memory_mib = 64; // hash table + entry pool, MiB: [1, 4096] (one type for all models)
     std::uint32_t max_count = 255; // a context's counts are halved when one reaches it: [2, 65535]
 };
 
@@ -52,13 +52,18 @@ public:
     static constexpr std::uint32_t max_memory_mib = 4096;
 
     explicit ppm_model(const ppm_options& options = {}) : m_options(options) {
-        if (options.order < 0 || options.order > max_order || options.memory_mib < 1 ||
-            options.memory_mib > max_memory_mib || options.max_count < 2 || options.max_count > 65535) {
-            throw invalid_argument_error("ppm_model: order must be in [0, 8], memory_mib in [1, 4096] and "
-                                         "max_count in [2, 65535] (got " +
-                                         std::to_string(options.order) + ", " +
-                                         std::to_string(options.memory_mib) + ", " +
-                                         std::to_string(options.max_count) + ")");
+        if (options.order < 0 || options.order > max_order) {
+            throw invalid_argument_error("PPM order " + std::to_string(options.order) + " is outside 0-" +
+                                         std::to_string(max_order));
+        }
+        if (options.memory_mib < 1 || options.memory_mib > max_memory_mib) {
+            throw invalid_argument_error("memory setting " + std::to_string(options.memory_mib) +
+                                         " MiB is outside 1-" + std::to_string(max_memory_mib) +
+                                         " MiB for the PPM model");
+        }
+        if (options.max_count < 2 || options.max_count > 65535) {
+            throw invalid_argument_error("PPM count limit " + std::to_string(options.max_count) +
+                                         " is outside 2-65535");
         }
         const std::uint64_t half_bytes = (std::uint64_t{options.memory_mib} << 20U) / 2;
         // Slots: the largest power of two fitting in half the budget.
@@ -94,7 +99,7 @@ public:
     // Learns byte `token`; throws invalid_argument_error outside [0, 255].
     void update(std::int64_t token) {
         if (token < 0 || token > 255) {
-            throw invalid_argument_error("ppm_model: token " + std::to_string(token) +
+            throw invalid_argument_error("PPM model: token " + std::to_string(token) +
                                          " is not a byte value in [0, 255]");
         }
         locate();

@@ -41,7 +41,30 @@ struct row_statistics {
 enum class kernel_choice {
     automatic, // the vectorized kernel when the library was built with xsimd, else scalar
     scalar,    // portable reference loop (double accumulation)
-    simd,      // xsimd kernel; equals `automatic` when xsimd is available
+    simd,      // xsimd kernel; throws invalid_argument_error in a build without xsimd
 };
+
+// Whether kernel_choice::simd can run in this build (the library was compiled with xsimd,
+// CODELENGTH_USE_XSIMD, which the CMake option CODELENGTH_WITH_XSIMD sets).
+inline constexpr bool simd_kernel_available =
+#if defined(CODELENGTH_USE_XSIMD)
+    true;
+#else
+    false;
+#endif
+
+namespace detail {
+
+// Throws invalid_argument_error when `kernel` asks for SIMD in a build without it, instead of
+// quietly running the scalar kernel.
+inline void check_kernel_available(kernel_choice kernel) {
+    if (kernel == kernel_choice::simd && !simd_kernel_available) {
+        throw invalid_argument_error(
+            "kernel_choice::simd was requested, but this build of codelength has no SIMD kernel "
+            "(compiled without xsimd: CODELENGTH_WITH_XSIMD=OFF); use kernel_choice::automatic or scalar");
+    }
+}
+
+} // namespace detail
 
 } // namespace codelength::inline v0

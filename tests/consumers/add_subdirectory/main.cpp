@@ -6,7 +6,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <span>
+#include <type_traits>
 #include <vector>
+
+// The inline versioned namespace: codelength::error is codelength::v0::error.
+static_assert(CODELENGTH_VERSION_MAJOR == 0, "the consumer checks the v0 namespace");
+static_assert(std::is_same_v<codelength::v0::error, codelength::error>);
 
 namespace {
 

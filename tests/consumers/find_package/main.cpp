@@ -1,6 +1,9 @@
 // A downstream program against an installed codelength: its own adaptive model, scored by the
 // library and checked against the code length the program works out by hand.
 #include <codelength/codelength.hpp>
+#if defined(CONSUMER_WITH_BASELINES)
+#include <codelength/baselines/baselines.hpp>
+#endif
 
 #include <cmath>
 #include <cstdint>
@@ -8,7 +11,15 @@
 #include <cstring>
 #include <numeric>
 #include <span>
+#include <type_traits>
 #include <vector>
+
+// The API lives in the inline versioned namespace (codelength::v0 while the major version is
+// 0), so codelength::x and codelength::v0::x name one entity, and a copy of another major
+// version vendored into the same program has distinct names.
+static_assert(CODELENGTH_VERSION_MAJOR == 0, "the consumer checks the v0 namespace");
+static_assert(std::is_same_v<codelength::v0::error, codelength::error>);
+static_assert(std::is_same_v<codelength::v0::code_length_ledger, codelength::code_length_ledger>);
 
 namespace {
 
@@ -117,5 +128,25 @@ int main() {
                      exact_kt_bits);
         return 1;
     }
+#if defined(CONSUMER_WITH_BASELINES)
+    // codelength::baselines links the compressor libraries: a real gzip stream of the tokens.
+    std::vector<std::uint8_t> bytes(tokens.size());
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        bytes[i] = static_cast<std::uint8_t>(tokens[i]);
+    }
+    const auto sizes = codelength::measure_baselines(bytes);
+    std::printf("find_package consumer: gzip -9 %llu bytes, xz -9 %llu, zstd -19 %llu, brotli 11 %llu\n",
+                static_cast<unsigned long long>(sizes.gzip_9), static_cast<unsigned long long>(sizes.xz_9),
+                static_cast<unsigned long long>(sizes.zstd_19),
+                static_cast<unsigned long long>(sizes.brotli_11));
+    // 500 symbols of at most 3 bits each: every compressor beats the raw bytes, none reaches 0.
+    for (const auto size : {sizes.gzip_9, sizes.xz_9, sizes.zstd_19, sizes.brotli_11}) {
+        if (size == 0 || size >= bytes.size()) {
+            std::fprintf(stderr, "implausible baseline size %llu for %zu bytes\n",
+                         static_cast<unsigned long long>(size), bytes.size());
+            return 1;
+        }
+    }
+#endif
     return 0;
 }
