@@ -17,8 +17,8 @@ jobs="${JOBS:-$(nproc)}"
 bash scripts/install_deps.sh
 ensure_clang
 
-cmake_generator "$build_root/gcc-O3"
 build() { # <name> <compiler> <flags> <-march target or ""> <warnings as errors ON|OFF>
+    cmake_generator "$build_root/$1"
     cmake -S . -B "$build_root/$1" "${generator[@]}" \
         -DCMAKE_CXX_COMPILER="$2" \
         -DCMAKE_BUILD_TYPE=None \

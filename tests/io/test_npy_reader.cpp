@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -609,4 +610,32 @@ TEST_CASE("npy_c_order_index_string names an element as numpy indexes it") {
     CHECK(npy_c_order_index_string(std::vector<std::int64_t>{5}, 3) == "3");
     CHECK(npy_c_order_index_string(std::vector<std::int64_t>{2, 3, 4}, 23) == "(1, 2, 3)");
     CHECK(npy_c_order_index_string(std::vector<std::int64_t>{}, 0) == "()");
+}
+
+TEST_CASE("parse_npy reads a file already in memory (a pipe) and names it in errors") {
+    const std::vector<std::int64_t> shape{2, 3};
+    const std::vector<float> values{1.0F, 2.0F, 3.0F, 4.0F, 5.0F, 6.0F};
+    std::vector<std::byte> file = codelength::detail::make_npy_header(codelength::npy_dtype::float32, shape,
+                                                                      codelength::npy_memory_order::fortran);
+    const auto data = std::as_bytes(std::span(values));
+    file.insert(file.end(), data.begin(), data.end());
+
+    const codelength::npy_array array = codelength::parse_npy(file, "stdin");
+    REQUIRE(array.path() == "stdin");
+    REQUIRE(array.shape() == shape);
+    REQUIRE_FALSE(array.is_memory_mapped());
+    const codelength::matrix_view<float> matrix = array.matrix<float>();
+    REQUIRE(matrix(1, 0) == 2.0F); // Fortran order: element (1, 0) is the second in memory
+    REQUIRE(matrix(0, 2) == 5.0F);
+
+    // One byte short: the message names the stream and says "1 byte", not "1 bytes".
+    file.pop_back();
+    try {
+        (void)codelength::parse_npy(file, "stdin");
+        FAIL("no error");
+    } catch (const codelength::format_error& e) {
+        const std::string message = e.what();
+        CHECK(message.rfind("stdin", 0) == 0);
+        CHECK(message.find("(1 byte missing)") != std::string::npos);
+    }
 }

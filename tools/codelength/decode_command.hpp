@@ -78,11 +78,11 @@ inline int run_decode(int argc, char** argv, int first) {
         const parsed_stream parsed = parse_stream(stream);
         const std::uint64_t rows = static_cast<std::uint64_t>(logits.element_count() / logits.shape().back());
         if (parsed.header.symbol_count != rows) {
-            throw stream_model_mismatch_error(stream_offset::symbol_count,
-                                              "model mismatch: the stream holds " +
-                                                  count_of(parsed.header.symbol_count, "target", "targets") +
-                                                  ", but " + logits_path + " has " +
-                                                  count_of(rows, "row", "rows"));
+            throw stream_model_mismatch_error(
+                stream_offset::symbol_count,
+                "model mismatch: the stream holds " +
+                    codelength::detail::count_noun(parsed.header.symbol_count, "target", "targets") +
+                    ", but " + logits_path + " has " + codelength::detail::count_noun(rows, "row", "rows"));
         }
         targets = visit_logits_matrix(logits, [&](auto view) {
             logits_replay model(view);

@@ -100,8 +100,9 @@ inline measurement measure_one(const std::string& name, const std::vector<std::u
     bar.finish();
     if (restored != input) {
         throw error(name + ": the round trip failed: decompressing the compressed stream gave " +
-                    count_of(restored.size(), "byte", "bytes") + " that differ from the " +
-                    count_of(input.size(), "input byte", "input bytes") +
+                    codelength::detail::count_noun(restored.size(), "byte", "bytes") +
+                    " that differ from the " +
+                    codelength::detail::count_noun(input.size(), "input byte", "input bytes") +
                     " (a bug in the codec; please report it)");
     }
     m.ideal_bits = compressed.ideal_bits;

@@ -54,11 +54,6 @@ inline io_error file_error(const std::string& path, const std::string& what, int
     return io_error(path + ": " + what + ": " + std::system_category().message(error_number));
 }
 
-// "1 byte", "2 bytes": a count with its noun in the singular or the plural.
-inline std::string count_of(std::uint64_t count, const char* singular, const char* plural) {
-    return std::to_string(count) + " " + (count == 1 ? singular : plural);
-}
-
 // A fresh name beside `path` for a temporary file (".NAME.tmp-RANDOM").
 inline std::filesystem::path temporary_path_beside(const std::filesystem::path& path) {
     std::random_device entropy;

@@ -54,7 +54,7 @@ namespace codelength::inline v0 {
         if (byte_begin < 0 || byte_end < byte_begin || static_cast<std::uint64_t>(byte_end) > text.size()) {
             throw invalid_argument_error("zlib_span_bits: bytes [" + std::to_string(byte_begin) + ", " +
                                          std::to_string(byte_end) + ") outside a text of " +
-                                         std::to_string(text.size()) + " bytes");
+                                         detail::count_noun(text.size(), "byte", "bytes"));
         }
         const auto part = text.subspan(static_cast<std::size_t>(byte_begin),
                                        static_cast<std::size_t>(byte_end - byte_begin));

@@ -1,4 +1,4 @@
-// L(model) of a two-part code as the zstd -19 size of a weights file (METRICS.md, "MDL"), the
+// L(model) of a two-part code as the zstd -19 size of a weights file (the two-part code's L(model)), the
 // generic-compressor counterpart of weights_file_cost_bytes_codelength. Part of
 // codelength::baselines (links zstd).
 //

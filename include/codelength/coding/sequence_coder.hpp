@@ -134,7 +134,7 @@ template <row_element Element>
     if (first_row < 0 || row_count < 0 || first_row + row_count > logits.rows) {
         throw invalid_argument_error("cannot fingerprint rows [" + std::to_string(first_row) + ", " +
                                      std::to_string(first_row + row_count) + ") are outside the " +
-                                     std::to_string(logits.rows) + " rows of the matrix");
+                                     detail::count_noun(logits.rows, "row", "rows") + " of the matrix");
     }
     fingerprint_hasher hasher(detail::logits_fingerprint_seed);
     hasher.update_u64(static_cast<std::uint64_t>(stream_element_type_of<Element>()));
@@ -247,8 +247,8 @@ void verify_decoded_stream(const Decoder& decoder, const stream_header& header,
     if (decoder.overran() || decoder.stream_size() > payload_bytes) {
         throw stream_payload_error(stream_header_bytes + payload_bytes,
                                    "the payload is damaged or truncated: decoding the " +
-                                       std::to_string(header.symbol_count) + " symbols needs " +
-                                       std::to_string(decoder.stream_size()) +
+                                       detail::count_noun(header.symbol_count, "symbol", "symbols") +
+                                       " needs " + std::to_string(decoder.stream_size()) +
                                        " payload bytes, the stream has " + std::to_string(payload_bytes));
     }
     if (decoder.stream_size() < payload_bytes) {
@@ -273,7 +273,7 @@ inline void check_symbol_limit(const stream_header& header, const decoding_limit
         throw stream_limit_error(stream_offset::symbol_count,
                                  "the stream holds " + std::to_string(header.symbol_count) +
                                      " symbols, over the decoding limit of " +
-                                     std::to_string(limits.max_symbols) + " symbols");
+                                     detail::count_noun(limits.max_symbols, "symbol", "symbols"));
     }
 }
 
@@ -304,8 +304,8 @@ inline void check_round_trip(std::span<const std::int64_t> original, std::span<c
     }
     if (original.size() != decoded.size()) {
         throw round_trip_error(static_cast<std::int64_t>(common),
-                               "decoded " + std::to_string(decoded.size()) + " symbols, encoded " +
-                                   std::to_string(original.size()));
+                               "decoded " + detail::count_noun(decoded.size(), "symbol", "symbols") +
+                                   ", encoded " + std::to_string(original.size()));
     }
 }
 
@@ -326,7 +326,7 @@ template <class Model>
     if (count > model_symbol_limit(model)) {
         throw invalid_argument_error("cannot code " + std::to_string(count) +
                                      " tokens: the model can produce only " +
-                                     std::to_string(model_symbol_limit(model)) + " rows");
+                                     detail::count_noun(model_symbol_limit(model), "row", "rows"));
     }
     stream_header header;
     header.model = categorical_model_descriptor(model, precision, count); // before the model moves

@@ -338,7 +338,7 @@ encode_stream_header(const stream_header& header) {
     if (size <= stream_offset::version) {
         throw stream_truncated_error(size, "truncated: the stream ends inside its " +
                                                std::to_string(stream_header_bytes) + "-byte header (it is " +
-                                               std::to_string(size) + " bytes long)");
+                                               detail::count_noun(size, "byte", "bytes") + " long)");
     }
     if (stream[stream_offset::version] != stream_format_version) {
         throw stream_version_error(
@@ -349,7 +349,7 @@ encode_stream_header(const stream_header& header) {
     if (size < stream_header_bytes) {
         throw stream_truncated_error(size, "truncated: the stream ends inside its " +
                                                std::to_string(stream_header_bytes) + "-byte header (it is " +
-                                               std::to_string(size) + " bytes long)");
+                                               detail::count_noun(size, "byte", "bytes") + " long)");
     }
     const std::uint8_t* in = stream.data();
     const auto stored_header_crc =
@@ -399,11 +399,11 @@ encode_stream_header(const stream_header& header) {
         throw stream_header_error(
             stream_offset::symbol_count,
             "symbol count " + std::to_string(header.symbol_count) + " cannot come from a payload of " +
-                std::to_string(header.payload_bytes) + " bytes: each symbol costs at least " +
+                detail::count_noun(header.payload_bytes, "byte", "bytes") + ": each symbol costs at least " +
                 detail::three_digits(min_symbol_bits) + " bits at precision " +
                 std::to_string(header.model.precision_bits) + " with " +
-                std::to_string(header.model.vocabulary_size) + " symbols, so it holds at most " +
-                std::to_string(most) + " (the header is forged or damaged)");
+                detail::count_noun(header.model.vocabulary_size, "symbol", "symbols") +
+                ", so it holds at most " + std::to_string(most) + " (the header is forged or damaged)");
     }
     const std::uint64_t available_bytes = size - stream_header_bytes;
     const std::uint64_t expected_size = stream_header_bytes + header.payload_bytes;
@@ -412,7 +412,8 @@ encode_stream_header(const stream_header& header) {
             size, "truncated: the header announces " + std::to_string(header.payload_bytes) +
                       " payload bytes, so the stream should be " + std::to_string(expected_size) +
                       " bytes long, but it ends at byte " + std::to_string(size) + " (" +
-                      std::to_string(header.payload_bytes - available_bytes) + " bytes missing)");
+                      detail::count_noun(header.payload_bytes - available_bytes, "byte", "bytes") +
+                      " missing)");
     }
     if (available_bytes > header.payload_bytes) {
         throw stream_trailing_bytes_error(
@@ -421,8 +422,8 @@ encode_stream_header(const stream_header& header) {
                                std::to_string(header.payload_bytes) +
                                " payload bytes, so the stream "
                                "should be " +
-                               std::to_string(expected_size) + " bytes long, it is " + std::to_string(size) +
-                               ")");
+                               detail::count_noun(expected_size, "byte", "bytes") + " long, it is " +
+                               std::to_string(size) + ")");
     }
     parsed.payload = stream.subspan(stream_header_bytes, static_cast<std::size_t>(header.payload_bytes));
     const std::uint32_t payload_crc = crc32c(parsed.payload);
@@ -468,10 +469,11 @@ inline void check_stream_model(const stream_header& header, const stream_model_d
                        std::to_string(found.vocabulary_size), std::to_string(expected.vocabulary_size));
     }
     if (header.symbol_count > max_symbols) {
-        throw stream_model_mismatch_error(
-            stream_offset::symbol_count,
-            "model mismatch: the stream holds " + std::to_string(header.symbol_count) +
-                " symbols, but the given model can produce only " + std::to_string(max_symbols) + " rows");
+        throw stream_model_mismatch_error(stream_offset::symbol_count,
+                                          "model mismatch: the stream holds " +
+                                              std::to_string(header.symbol_count) +
+                                              " symbols, but the given model can produce only " +
+                                              detail::count_noun(max_symbols, "row", "rows"));
     }
     if (found.fingerprint != expected.fingerprint) {
         throw mismatch(stream_offset::fingerprint, "model fingerprint", detail::hex64(found.fingerprint),

@@ -75,7 +75,7 @@ public:
         }
         const auto expected = static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(k);
         if (ids.size() != expected || probabilities.size() != expected) {
-            throw invalid_argument_error("top-k replay: " + std::to_string(rows) + " rows of " +
+            throw invalid_argument_error("top-k replay: " + detail::count_noun(rows, "row", "rows") + " of " +
                                          std::to_string(k) + " need " + std::to_string(expected) +
                                          " ids and probabilities, got " + std::to_string(ids.size()) +
                                          " and " + std::to_string(probabilities.size()));
@@ -87,7 +87,7 @@ public:
     [[nodiscard]] top_k_row<Probability> next_top_k() const {
         if (m_position >= m_rows) {
             throw invalid_argument_error("top-k replay: no row " + std::to_string(m_position) +
-                                         " to replay (" + std::to_string(m_rows) + " rows)");
+                                         " to replay (" + detail::count_noun(m_rows, "row", "rows") + ")");
         }
         const auto first = static_cast<std::size_t>(m_position * m_k);
         const auto k = static_cast<std::size_t>(m_k);
@@ -383,7 +383,7 @@ template <top_k_model Model>
     if (count > detail::top_k_symbol_limit(model)) {
         throw invalid_argument_error("cannot code " + std::to_string(count) +
                                      " tokens: the model can produce only " +
-                                     std::to_string(detail::top_k_symbol_limit(model)) + " rows");
+                                     detail::count_noun(detail::top_k_symbol_limit(model), "row", "rows"));
     }
     stream_header header;
     header.model = top_k_model_descriptor(model, precision, count);

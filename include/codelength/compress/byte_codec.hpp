@@ -192,10 +192,10 @@ template <class Decoder>
 void check_payload_consumed(const Decoder& decoder, std::uint64_t payload_bytes,
                             std::uint64_t payload_offset) {
     if (decoder.inconsistent() || decoder.stream_size() != payload_bytes) {
-        throw stream_payload_error(payload_offset +
-                                       std::min<std::uint64_t>(decoder.stream_size(), payload_bytes),
-                                   "the payload does not decode to exactly its " +
-                                       std::to_string(payload_bytes) + " bytes (it is corrupt)");
+        throw stream_payload_error(
+            payload_offset + std::min<std::uint64_t>(decoder.stream_size(), payload_bytes),
+            "the payload does not decode to exactly its " +
+                detail::count_noun(payload_bytes, "byte", "bytes") + " (it is corrupt)");
     }
 }
 
@@ -470,7 +470,7 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
     const auto truncated_header = [&] {
         return stream_truncated_error(
             size, "truncated: the file ends inside its " + std::to_string(byte_codec_header_bytes) +
-                      "-byte header (it is " + std::to_string(size) + " bytes long)");
+                      "-byte header (it is " + detail::count_noun(size, "byte", "bytes") + " long)");
     };
     if (size <= off::version) {
         throw truncated_header();
@@ -526,15 +526,17 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
                : static_cast<double>(h.original_size) >
                      (static_cast<double>(h.payload_bytes) * 8.0 + 64.0) / detail::min_bits_per_byte(h.kind) +
                          1.0) {
-        throw stream_header_error(off::original_size, "original size " + std::to_string(h.original_size) +
-                                                          " cannot come from a payload of " +
-                                                          std::to_string(h.payload_bytes) + " bytes");
+        throw stream_header_error(off::original_size,
+                                  "original size " + std::to_string(h.original_size) +
+                                      " cannot come from a payload of " +
+                                      detail::count_noun(h.payload_bytes, "byte", "bytes"));
     }
     const std::uint64_t available = size - byte_codec_header_bytes;
     if (h.payload_bytes > available) {
         throw stream_truncated_error(size, "truncated: the header announces a " +
                                                std::to_string(h.payload_bytes) + "-byte payload but " +
-                                               std::to_string(available) + " bytes follow it");
+                                               detail::count_noun(available, "byte follows", "bytes follow") +
+                                               " it");
     }
     if (h.payload_bytes < available) {
         throw stream_trailing_bytes_error(byte_codec_header_bytes + h.payload_bytes,
@@ -545,12 +547,13 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
         h.memory_mib != detail::effective_memory_mib(h.kind, h.memory_mib, h.original_size)) {
         throw stream_header_error(off::memory_mib, "memory setting " + std::to_string(h.memory_mib) +
                                                        " MiB is more than the compressor uses for " +
-                                                       std::to_string(h.original_size) + " bytes");
+                                                       detail::count_noun(h.original_size, "byte", "bytes"));
     }
     if (h.original_size > limits.max_output_bytes) {
-        throw stream_limit_error(off::original_size, "original size " + std::to_string(h.original_size) +
-                                                         " bytes exceeds the decoding limit of " +
-                                                         std::to_string(limits.max_output_bytes) + " bytes");
+        throw stream_limit_error(off::original_size,
+                                 "original size " + std::to_string(h.original_size) +
+                                     " bytes exceeds the decoding limit of " +
+                                     detail::count_noun(limits.max_output_bytes, "byte", "bytes"));
     }
     if (!stored && h.kind != byte_model_kind::order0 && h.memory_mib > limits.max_memory_mib) {
         throw stream_limit_error(off::memory_mib, "the model needs " + std::to_string(h.memory_mib) +

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "codelength/core/config.hpp"
+#include <concepts>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -59,5 +60,15 @@ class io_error : public error {
 public:
     using error::error;
 };
+
+namespace detail {
+
+// "1 byte", "2 bytes": a count and its noun, for messages.
+template <std::integral Count>
+[[nodiscard]] std::string count_noun(Count count, const char* singular, const char* plural) {
+    return std::to_string(count) + " " + (count == 1 ? singular : plural);
+}
+
+} // namespace detail
 
 } // namespace codelength::inline v0

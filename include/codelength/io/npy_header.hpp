@@ -312,7 +312,8 @@ struct npy_preamble {
     if (bytes.size() < 8 + length_field_bytes) {
         throw npy_format_error(source, bytes.size(),
                                "file ends inside the header length (expected " +
-                                   std::to_string(length_field_bytes) + " bytes from byte offset 8)");
+                                   detail::count_noun(length_field_bytes, "byte", "bytes") +
+                                   " from byte offset 8)");
     }
     std::uint64_t length = 0;
     for (std::size_t i = length_field_bytes; i-- > 0;) {
@@ -576,8 +577,10 @@ private:
         case '|':
             // '|' means "byte order not applicable": only meaningful for 1-byte types.
             if (!single_byte) {
-                throw error_at(start, "descr '" + descr + "' has byte-order mark '|' but its items are " +
-                                          std::to_string(npy_item_size_bytes(header.dtype)) + " bytes wide");
+                throw error_at(start,
+                               "descr '" + descr + "' has byte-order mark '|' but its items are " +
+                                   detail::count_noun(npy_item_size_bytes(header.dtype), "byte", "bytes") +
+                                   " wide");
             }
             break;
         default:
@@ -608,7 +611,8 @@ private:
                                        "header length " + std::to_string(preamble.header_length_bytes) +
                                            " runs past the end: the header would end at byte " +
                                            std::to_string(preamble.header_end_bytes()) + " but only " +
-                                           std::to_string(bytes.size()) + " bytes are available");
+                                           detail::count_noun(bytes.size(), "byte", "bytes") +
+                                           " are available");
     }
     npy_header header;
     header.major_version = preamble.major_version;

@@ -80,17 +80,18 @@ inline void check_npy_data_size(const npy_header& header, std::uint64_t file_siz
                               std::string(npy_dtype_name(header.dtype)) + " needs " +
                               std::to_string(header.data_size_bytes) + " data bytes from byte offset " +
                               std::to_string(header.data_offset_bytes) + " (the file should be " +
-                              std::to_string(data_end) + " bytes long)";
+                              detail::count_noun(data_end, "byte", "bytes") + " long)";
     if (available_bytes < header.data_size_bytes) {
         throw npy_format_error(
             source, file_size_bytes,
             "truncated data: " + needs + ", but the file ends at byte " + std::to_string(file_size_bytes) +
-                " (" + std::to_string(header.data_size_bytes - available_bytes) + " bytes missing)");
+                " (" + detail::count_noun(header.data_size_bytes - available_bytes, "byte", "bytes") +
+                " missing)");
     }
     throw npy_format_error(source, data_end,
                            std::to_string(available_bytes - header.data_size_bytes) +
                                " unexpected trailing bytes after the data: " + needs + ", but it is " +
-                               std::to_string(file_size_bytes) + " bytes long");
+                               detail::count_noun(file_size_bytes, "byte", "bytes") + " long");
 }
 
 // Every byte of a bool array must be 0 or 1 (anything else would be UB to read as bool).
@@ -176,7 +177,7 @@ inline void read_npy_bytes(std::ifstream& in, std::span<std::byte> bytes, std::u
     if (got != bytes.size()) {
         throw npy_format_error(source, offset + got,
                                "file ended while reading (it shrank while being read?): expected " +
-                                   std::to_string(bytes.size()) + " bytes from byte offset " +
+                                   detail::count_noun(bytes.size(), "byte", "bytes") + " from byte offset " +
                                    std::to_string(offset) + ", got " + std::to_string(got));
     }
 }

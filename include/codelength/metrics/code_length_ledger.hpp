@@ -19,8 +19,8 @@
 namespace codelength::inline v0 {
 
 // Totals of a scored corpus: surprisal bits, scored tokens, UTF-8 bytes and words.
-// Every ratio is a weighted total over the whole corpus (METRICS.md, "Code length and
-// perplexity"; lm-evaluation-harness): sum s / tokens, never a mean of per-document means.
+// Every ratio is a weighted total over the whole corpus (the lm-evaluation-harness
+// definitions): sum s / tokens, never a mean of per-document means.
 //
 // Undefined values: every ratio returns std::nullopt when its denominator is 0 (no tokens,
 // no bytes or no words added), never NaN. A token with probability 0 has surprisal +inf: it

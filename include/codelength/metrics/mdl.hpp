@@ -183,7 +183,7 @@ struct training_log_code {
         const training_step& step = log[i];
         if (step.tokens < 0) {
             throw invalid_argument_error("training log: step " + std::to_string(i) + " has " +
-                                         std::to_string(step.tokens) + " tokens");
+                                         detail::count_noun(step.tokens, "token", "tokens"));
         }
         if (!std::isfinite(step.mean_loss) || step.mean_loss < 0) {
             throw invalid_argument_error("training log: step " + std::to_string(i) + " has mean loss " +

@@ -1,6 +1,6 @@
 // L(model) of a two-part code as the real compressed size of a weights file, coded with the
-// library's own context-mixing byte coder (METRICS.md, "MDL"; compress/byte_codec.hpp).
-// The zstd -19 counterpart is baselines/weights_cost.hpp (it links zstd).
+// library's own context-mixing byte coder (two-part code L(model) + L(data | model), Rissanen 1978;
+// compress/byte_codec.hpp). The zstd -19 counterpart is baselines/weights_cost.hpp (it links zstd).
 //
 //   const auto cost = codelength::model_cost::from_weights_file_bytes(
 //       codelength::weights_file_cost_bytes_codelength("model.safetensors"));

@@ -1,7 +1,7 @@
-// Memorization evidence for one document (METRICS.md, "Memorization metrics"): the model's
-// code length next to generic compressors and a reference model, both zlib conventions,
-// Min-K% and Min-K%++, greedy extractability, memorized byte spans and the adversarial
-// compression ratio. Corpus summaries with bootstrap intervals are in memorization_summary.hpp.
+// Memorization evidence for one document (definitions in the README's "Description length and memorization"):
+// the model's code length next to generic compressors and a reference model, both zlib conventions, Min-K%
+// and Min-K%++, greedy extractability, memorized byte spans and the adversarial compression ratio. Corpus
+// summaries with bootstrap intervals are in memorization_summary.hpp.
 //
 // Everything here takes per-token numbers (score_result's per-token vectors plus each target's
 // rank) and the generic compressors' sizes as inputs, so this header links nothing; the helper
@@ -119,7 +119,7 @@ struct document_memorization {
 }
 
 // Greedy k-extractability (Carlini et al. 2022, "Quantifying Memorization Across Neural Language
-// Models"; METRICS.md): with the first prefix_tokens targets as the prompt, greedy decoding
+// Models"): with the first prefix_tokens targets as the prompt, greedy decoding
 // reproduces the suffix (targets prefix_tokens..n-1) iff every suffix target is the argmax of
 // its teacher-forced distribution (rank 0): teacher forcing on the true prefix is then exactly
 // what greedy decoding sees. std::nullopt when there is no suffix (prefix_tokens >= n).
@@ -186,7 +186,7 @@ find_memorized_spans(std::span<const double> surprisal_bits, std::span<const std
         const std::int64_t bytes = token_bytes[t];
         if (bytes < 0) {
             throw invalid_argument_error("find_memorized_spans: token " + std::to_string(t) + " has " +
-                                         std::to_string(bytes) + " bytes");
+                                         detail::count_noun(bytes, "byte", "bytes"));
         }
         const double bits = surprisal_bits[t];
         const auto position = static_cast<std::int64_t>(t);
@@ -213,7 +213,7 @@ inline void check_document_span(std::size_t size, std::size_t n, const char* nam
     if (size != n) {
         throw invalid_argument_error(std::string("measure_document_memorization: ") + name + " has " +
                                      std::to_string(size) + " entries but the document has " +
-                                     std::to_string(n) + " tokens");
+                                     detail::count_noun(n, "token", "tokens"));
     }
 }
 

@@ -19,7 +19,7 @@ namespace codelength::inline v0 {
 // How many of n values "the lowest k%" keeps: max(1, floor(n * (k_percent / 100))), computed
 // in double. This is the reference code's `int(len(x) * ratio)` (Shi et al. 2023,
 // detect-pretrain-code; Zhang et al. 2024, mink-plus-plus) with ratio = k_percent / 100, plus
-// METRICS.md's "at least 1 token" (the reference returns the mean of an empty list, NaN).
+// a floor of 1 token (the reference returns the mean of an empty list, NaN).
 // Double rounding is kept on purpose: n = 100, k = 29 gives 28 because 100 * 0.29 = 28.999...
 // Throws invalid_argument_error unless 0 < k_percent <= 100 and n >= 1.
 [[nodiscard]] inline std::size_t min_k_count(std::size_t n, double k_percent) {

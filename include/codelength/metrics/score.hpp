@@ -83,8 +83,8 @@ template <class Element>
 [[nodiscard]] score_result score_logits(matrix_view<Element> logits, std::span<const std::int64_t> targets,
                                         const score_options& options = {}) {
     if (static_cast<std::int64_t>(targets.size()) != logits.rows) {
-        throw invalid_argument_error("score_logits: " + std::to_string(logits.rows) + " rows of logits but " +
-                                     std::to_string(targets.size()) + " targets");
+        throw invalid_argument_error("score_logits: " + detail::count_noun(logits.rows, "row", "rows") +
+                                     " of logits but " + std::to_string(targets.size()) + " targets");
     }
     if (options.block_rows < 1) {
         throw invalid_argument_error("score_logits: block_rows must be >= 1, got " +

@@ -51,7 +51,7 @@ public:
         if (m_position >= m_logits.rows) {
             throw invalid_argument_error("logits_replay: update at row " + std::to_string(m_position) +
                                          " past the last row (the matrix has " +
-                                         std::to_string(m_logits.rows) + " rows)");
+                                         detail::count_noun(m_logits.rows, "row", "rows") + ")");
         }
         if (token < 0 || token >= m_logits.columns) {
             throw target_out_of_range_error(m_position, token, m_logits.columns);

@@ -71,8 +71,8 @@ void evaluate_rows_with(matrix_view<Element> logits, std::span<const std::int64_
                         std::int64_t first_row_index, StartThread&& start) {
     const auto rows = logits.rows;
     if (static_cast<std::int64_t>(targets.size()) != rows || static_cast<std::int64_t>(out.size()) != rows) {
-        throw invalid_argument_error("evaluate_rows: " + std::to_string(rows) + " rows of logits but " +
-                                     std::to_string(targets.size()) + " targets and " +
+        throw invalid_argument_error("evaluate_rows: " + detail::count_noun(rows, "row", "rows") +
+                                     " of logits but " + std::to_string(targets.size()) + " targets and " +
                                      std::to_string(out.size()) + " outputs");
     }
     check_kernel_available(options.kernel);

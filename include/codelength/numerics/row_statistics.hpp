@@ -1,5 +1,6 @@
 // One pass over a row of logits: log-sum-exp, the target's log-probability and rank, the
-// row's entropy and the variance of log p under p (METRICS.md, "Logits to log-probabilities").
+// row's entropy and the variance of log p under p (log p_i = z_i - logsumexp(z),
+// with the maximum subtracted first; Milakov & Gimelshein 2018).
 #pragma once
 
 #include <cmath>
