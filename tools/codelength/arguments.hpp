@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -147,6 +148,23 @@ public:
     }
 
     // One line per declared option.
+    // With --help (-h): prints `usage` and the options on stdout and returns true (the command
+    // then exits with status 0).
+    bool print_help_if_asked(const char* usage) const {
+        if (!has("help")) {
+            return false;
+        }
+        std::fputs(usage, stdout);
+        std::fputs(help().c_str(), stdout);
+        return true;
+    }
+    // A usage error when the command was given positional arguments it does not take.
+    void reject_positional() const {
+        if (!m_positional.empty()) {
+            throw usage_error("unexpected argument '" + m_positional.front() + "'");
+        }
+    }
+
     [[nodiscard]] std::string help() const {
         std::string text;
         for (const auto& d : m_declared) {

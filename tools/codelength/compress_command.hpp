@@ -124,9 +124,7 @@ inline int run_compress(int argc, char** argv, int first) {
         .flag("force", "replace OUT if it exists", 'f')
         .flag("help", "show this help", 'h');
     args.parse(argc, argv, first);
-    if (args.has("help")) {
-        std::fputs(compress_usage, stdout);
-        std::fputs(args.help().c_str(), stdout);
+    if (args.print_help_if_asked(compress_usage)) {
         return 0;
     }
     const compression_options options = parse_compression_options(args);
@@ -152,9 +150,7 @@ inline int run_decompress(int argc, char** argv, int first) {
         .flag("force", "replace OUT if it exists", 'f')
         .flag("help", "show this help", 'h');
     args.parse(argc, argv, first);
-    if (args.has("help")) {
-        std::fputs(decompress_usage, stdout);
-        std::fputs(args.help().c_str(), stdout);
+    if (args.print_help_if_asked(decompress_usage)) {
         return 0;
     }
     const auto [input_path, output_path] = detail::input_output(args);

@@ -49,14 +49,10 @@ inline arguments decode_arguments() {
 inline int run_decode(int argc, char** argv, int first) {
     arguments args = decode_arguments();
     args.parse(argc, argv, first);
-    if (args.has("help")) {
-        std::fputs(decode_usage, stdout);
-        std::fputs(args.help().c_str(), stdout);
+    if (args.print_help_if_asked(decode_usage)) {
         return 0;
     }
-    if (!args.positional().empty()) {
-        throw usage_error("unexpected argument '" + args.positional().front() + "'");
-    }
+    args.reject_positional();
     const std::string logits_path = args.required("logits");
     const std::string input_path = args.required("input");
     output_target output =

@@ -94,14 +94,10 @@ inline void print_coding_ledger_table(const coding_ledger& ledger) {
 inline int run_encode(int argc, char** argv, int first) {
     arguments args = encode_arguments();
     args.parse(argc, argv, first);
-    if (args.has("help")) {
-        std::fputs(encode_usage, stdout);
-        std::fputs(args.help().c_str(), stdout);
+    if (args.print_help_if_asked(encode_usage)) {
         return 0;
     }
-    if (!args.positional().empty()) {
-        throw usage_error("unexpected argument '" + args.positional().front() + "'");
-    }
+    args.reject_positional();
     coding_options options;
     options.precision_bits =
         static_cast<int>(args.integer("precision", precision_bits_24, 1, max_precision_bits));

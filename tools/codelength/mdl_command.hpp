@@ -299,14 +299,10 @@ inline double mdl_bits_per_parameter(const mdl_input& in) {
 inline int run_mdl(int argc, char** argv, int first) {
     arguments args = mdl_arguments();
     args.parse(argc, argv, first);
-    if (args.has("help")) {
-        std::fputs(mdl_usage, stdout);
-        std::fputs(args.help().c_str(), stdout);
+    if (args.print_help_if_asked(mdl_usage)) {
         return 0;
     }
-    if (!args.positional().empty()) {
-        throw usage_error("unexpected argument '" + args.positional().front() + "'");
-    }
+    args.reject_positional();
     const detail::mdl_input in = detail::read_mdl_input(args.required("input"));
     const bool needs_unit = !in.blocks.empty() || !in.steps.empty() || in.has("final_model_code_length");
     const std::optional<information_unit> unit =

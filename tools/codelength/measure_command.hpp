@@ -222,9 +222,7 @@ inline int run_measure(int argc, char** argv, int first) {
     add_model_options(args).flag("json", "print one JSON object instead of the table");
     add_timing_flag(args).flag("help", "show this help", 'h');
     args.parse(argc, argv, first);
-    if (args.has("help")) {
-        std::fputs(measure_usage, stdout);
-        std::fputs(args.help().c_str(), stdout);
+    if (args.print_help_if_asked(measure_usage)) {
         return 0;
     }
     const compression_options options = parse_compression_options(args);

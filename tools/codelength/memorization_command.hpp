@@ -264,14 +264,10 @@ inline std::string csv_value(std::optional<double> value) {
 inline int run_memorization(int argc, char** argv, int first) {
     arguments args = memorization_arguments();
     args.parse(argc, argv, first);
-    if (args.has("help")) {
-        std::fputs(memorization_usage, stdout);
-        std::fputs(args.help().c_str(), stdout);
+    if (args.print_help_if_asked(memorization_usage)) {
         return 0;
     }
-    if (!args.positional().empty()) {
-        throw usage_error("unexpected argument '" + args.positional().front() + "'");
-    }
+    args.reject_positional();
     if (args.has("json") && args.has("csv")) {
         throw usage_error("--json and --csv exclude each other");
     }

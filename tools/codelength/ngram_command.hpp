@@ -49,14 +49,10 @@ inline std::string format_ngram_value(std::optional<double> value) {
 inline int run_ngram(int argc, char** argv, int first) {
     arguments args = ngram_arguments();
     args.parse(argc, argv, first);
-    if (args.has("help")) {
-        std::fputs(ngram_usage, stdout);
-        std::fputs(args.help().c_str(), stdout);
+    if (args.print_help_if_asked(ngram_usage)) {
         return 0;
     }
-    if (!args.positional().empty()) {
-        throw usage_error("unexpected argument '" + args.positional().front() + "'");
-    }
+    args.reject_positional();
     const std::string arpa_path = args.required("arpa");
     const std::string text_path = args.required("text");
     const auto started = std::chrono::steady_clock::now();

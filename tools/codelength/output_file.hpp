@@ -66,16 +66,20 @@ inline std::filesystem::path temporary_path_beside(const std::filesystem::path& 
 inline void publish_file(const std::filesystem::path& temporary, const std::filesystem::path& path,
                          bool overwrite) {
     codelength::detail::temporary_file_guard guard(temporary);
-    std::error_code error;
-    if (overwrite) {
-        std::filesystem::rename(temporary, path, error);
-        if (error) {
+    const auto rename_into_place = [&] {
+        std::error_code rename_error;
+        std::filesystem::rename(temporary, path, rename_error);
+        if (rename_error) {
             throw io_error(path.string() + ": cannot rename " + temporary.string() +
-                           " into place: " + error.message());
+                           " into place: " + rename_error.message());
         }
         guard.commit();
+    };
+    if (overwrite) {
+        rename_into_place();
         return;
     }
+    std::error_code error;
     std::filesystem::create_hard_link(temporary, path, error);
     if (error == std::errc::file_exists) {
         throw io_error(path.string() + ": the output file exists (use --force to replace it)");
@@ -86,12 +90,7 @@ inline void publish_file(const std::filesystem::path& temporary, const std::file
         if (std::filesystem::exists(std::filesystem::symlink_status(path, ignored))) {
             throw io_error(path.string() + ": the output file exists (use --force to replace it)");
         }
-        std::filesystem::rename(temporary, path, error);
-        if (error) {
-            throw io_error(path.string() + ": cannot rename " + temporary.string() +
-                           " into place: " + error.message());
-        }
-        guard.commit();
+        rename_into_place();
         return;
     }
     // The guard removes the temporary name; the data stays reachable under `path`.

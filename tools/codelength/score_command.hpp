@@ -81,14 +81,10 @@ inline std::string format_optional(std::optional<double> value) {
 inline int run_score(int argc, char** argv, int first) {
     arguments args = score_arguments();
     args.parse(argc, argv, first);
-    if (args.has("help")) {
-        std::fputs(score_usage, stdout);
-        std::fputs(args.help().c_str(), stdout);
+    if (args.print_help_if_asked(score_usage)) {
         return 0;
     }
-    if (!args.positional().empty()) {
-        throw usage_error("unexpected argument '" + args.positional().front() + "'");
-    }
+    args.reject_positional();
     const double k_percent = args.number("k", 20.0, 0.0, 100.0);
     score_options options;
     options.threads = static_cast<unsigned>(args.integer("threads", 1, 0, 1024));
