@@ -53,4 +53,5 @@ configure_sanitized() {
         "${arch_options[@]}" \
         "$@"
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+    export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp"
 }
