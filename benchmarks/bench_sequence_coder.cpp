@@ -2,7 +2,7 @@
 // ideal bits, fused quantization, range coder) and decode_sequence (fingerprint, fused
 // quantization with the symbol search, range decoder) over a 256 MiB float32 buffer of
 // logits replayed row by row, at V = 32000 and 151936, P = 24. Reports ns per token and
-// logits elements per second; decode time / encode time is the ratio the issue bounds.
+// logits elements per second, and decode time / encode time.
 #include <benchmark/benchmark.h>
 
 #include <cmath>

@@ -220,7 +220,7 @@ def check_numbers_everywhere():
     check(report is not None and len(report.get("documents", [])) == 2, f"memorization --json: {result.stderr!r}")
     check_table(run(*base, "--csv").stdout, "memorization --csv")
 
-    # mdl: the example, 6.2 bits per item, in JSON and in the table.
+    # mdl: 6.2 bits per item, in JSON and in the table (it used to print 6.2000000000000002).
     mdl_input = write("two_part.csv", "unit,bits\nitems,10\nparameters,10\nbits_per_parameter,5\n"
                                       "final_model_code_length,12\nraw_bytes,4\ncompressed_bytes,3.8\n")
     result = run("mdl", "--input", mdl_input, "--json")

@@ -1,4 +1,4 @@
-"""How every command of the CLI treats the paths it is given (issue 11, A1, A2, A10 and B):
+"""How every command of the CLI treats the paths it is given:
 
 - outputs that are special files: a character device (/dev/null, and a private null device made
   with mknod where allowed) or a FIFO is written through and stays what it was, with or without
@@ -118,7 +118,7 @@ def inputs_unchanged(label):
         check(read(name) == data, f"{label}: the input {name} changed")
 
 
-# ---- A1: character devices and FIFOs are written through, never replaced -------------------
+# ---- character devices and FIFOs are written through, never replaced -------------------
 
 def check_char_device(label, device, rdev):
     st = os.lstat(device)
@@ -207,7 +207,7 @@ for command, arguments in WRITERS.items():
 server.close()
 check(not leftovers(), f"temporary files after the socket: {leftovers()}")
 
-# ---- A2: existing files need --force; an input is never an output -----------------------------
+# ---- existing files need --force; an input is never an output -----------------------------
 existing = write("existing.npy", b"keep me")
 expect_failure("score --per-token onto an existing file",
                WRITERS["score"](existing), [existing, "exists", "--force"])
@@ -251,9 +251,9 @@ os.symlink(path("target.bin"), path("link.bin"))
 r = run(*WRITERS["compress"](path("link.bin")), "--force")
 check(r.returncode == 0 and os.path.islink(path("link.bin")) and read("target.bin") == EXPECTED["compress"],
       f"compress through a symbolic link: {r.stderr!r}")
-check(not leftovers(), f"temporary files after A2: {leftovers()}")
+check(not leftovers(), f"temporary files after the input/output cases: {leftovers()}")
 
-# ---- A10: directories, missing, unreadable and unwritable paths ------------------------------
+# ---- directories, missing, unreadable and unwritable paths ------------------------------
 directory = path("dir")
 os.makedirs(directory)
 IS_DIR = "Is a directory"
@@ -324,7 +324,7 @@ if prefix is not None:
               f"{command} into a directory it cannot write: exit {r.returncode} {r.stderr!r}")
     check(os.listdir(locked) == [], "nothing was written into the locked directory")
 
-# ---- B: `-` for stdin and stdout; stdin named twice; no wall-clock time unless asked ----------
+# ---- `-` for stdin and stdout; stdin named twice; no wall-clock time unless asked ----------
 r_file = run("ngram", "--arpa", path("model.arpa"), "--text", path("g3.txt"), "--json")
 r_stdin = run("ngram", "--arpa", path("model.arpa"), "--text", "-", "--json", stdin=TEXT)
 check(r_stdin.returncode == 0 and r_file.returncode == 0 and r_stdin.stdout == r_file.stdout,

@@ -179,7 +179,7 @@ TEST_CASE("decode_sequence refuses a hostile symbol count before allocating for 
 }
 
 TEST_CASE("a 53-byte forged stream claiming 2^40 symbols under a confident model is refused at once") {
-    // The issue's stream: 5 tokens coded at P = 24, the count forged to 2^40 and the header
+    // A forged stream: 5 tokens coded at P = 24, the count forged to 2^40 and the header
     // re-signed (the CRCs are unkeyed). Before the payload bound it decoded for 26 s and ended
     // in std::bad_alloc.
     confident_model encoder_model;
