@@ -14,6 +14,7 @@ packages=(
     zlib1g-dev liblzma-dev libzstd-dev libbrotli-dev # compressor baselines (codelength::baselines)
     pkg-config                                 # finds libzstd and libbrotlienc
     gzip xz-utils zstd                         # the CLI tests compare the baselines with these tools
+    locales util-linux                         # localedef builds de_DE for the parse_double test; setpriv (CLI tests)
 )
 
 if [[ "${CODELENGTH_SKIP_DEPS:-0}" == 1 ]]; then
