@@ -1,3 +1,3 @@
-// Compiled by the ctest numerics/refuses_* with -ffast-math or -ffinite-math-only: the build
-// must stop with codelength/core/config.hpp's #error.
+// Compiled by the ctests numerics/refuses_* with the macros a fast-math build predefines:
+// the build must stop with codelength/core/config.hpp's #error.
 #include <codelength/codelength.hpp>

@@ -15,6 +15,7 @@
 #include "arguments.hpp"
 #include "byte_files.hpp"
 #include "codelength/compress/byte_codec.hpp"
+#include "codelength/detail/little_endian.hpp"
 
 namespace codelength::cli {
 
@@ -79,8 +80,8 @@ namespace detail {
 inline std::pair<std::string, std::string> input_output(const arguments& args) {
     const auto& words = args.positional();
     if (words.size() != 2) {
-        throw usage_error("expected IN and OUT, got " + std::to_string(words.size()) + " argument" +
-                          (words.size() == 1 ? "" : "s"));
+        throw usage_error("expected IN and OUT, got " +
+                          codelength::detail::count_noun(words.size(), "argument", "arguments"));
     }
     return {words[0], words[1]};
 }
@@ -96,11 +97,7 @@ inline std::uint64_t announced_size(std::span<const std::uint8_t> compressed) {
     if (compressed.size() < byte_codec_header_bytes) {
         return compressed.size();
     }
-    std::uint64_t size = 0;
-    for (std::size_t b = 0; b < 8; ++b) {
-        size |= std::uint64_t{compressed[byte_codec_offset::original_size + b]} << (8U * b);
-    }
-    return size;
+    return codelength::detail::load_le(compressed.data() + byte_codec_offset::original_size, 8);
 }
 
 // compress_bytes, with the codec's refusal of a setting (--memory out of the model's range)

@@ -131,26 +131,6 @@ inline void write_file_atomically(const std::filesystem::path& path, std::span<c
     publish_file(temporary, path, overwrite);
 }
 
-// The bytes of a .npy file holding `values` (C order) with the given shape.
-template <class Element>
-std::vector<std::uint8_t> npy_file_bytes(std::span<const Element> values,
-                                         const std::vector<std::int64_t>& shape) {
-    const std::vector<std::byte> header =
-        codelength::detail::make_npy_header(npy_traits<Element>::dtype, shape, npy_memory_order::c);
-    std::vector<std::uint8_t> bytes(header.size() + values.size_bytes());
-    std::memcpy(bytes.data(), header.data(), header.size());
-    if (!values.empty()) {
-        std::memcpy(bytes.data() + header.size(), values.data(), values.size_bytes());
-    }
-    if constexpr (std::endian::native != std::endian::little) {
-        for (std::size_t at = header.size(); at + sizeof(Element) <= bytes.size(); at += sizeof(Element)) {
-            std::reverse(bytes.begin() + static_cast<std::ptrdiff_t>(at),
-                         bytes.begin() + static_cast<std::ptrdiff_t>(at + sizeof(Element)));
-        }
-    }
-    return bytes;
-}
-
 // The device and inode of a file, to recognise the same file under two names.
 struct file_identity {
     dev_t device = 0;

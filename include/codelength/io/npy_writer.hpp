@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <random>
@@ -123,12 +124,12 @@ inline void write_all(std::FILE* file, std::span<const std::byte> bytes, const s
     }
 }
 
-// Writes header + data to a temporary file beside `path`, then renames it to `path`.
-inline void write_npy_bytes(const std::filesystem::path& path, npy_dtype dtype,
-                            std::span<const std::byte> data, std::span<const std::int64_t> shape,
-                            npy_memory_order order) {
+// Throws invalid_argument_error, naming `name`, unless `shape` holds exactly the elements of
+// `data_bytes` bytes of `dtype`.
+inline void check_npy_shape(const std::string& name, npy_dtype dtype, std::size_t data_bytes,
+                            std::span<const std::int64_t> shape) {
     if (shape.size() > npy_max_dimensions) {
-        throw invalid_argument_error(path.string() + ": write_npy: " + std::to_string(shape.size()) +
+        throw invalid_argument_error(name + ": write_npy: " + std::to_string(shape.size()) +
                                      " dimensions, at most " + std::to_string(npy_max_dimensions) +
                                      " are allowed");
     }
@@ -136,21 +137,29 @@ inline void write_npy_bytes(const std::filesystem::path& path, npy_dtype dtype,
     std::uint64_t element_count = 1;
     for (const std::int64_t dimension : shape) {
         if (dimension < 0) {
-            throw invalid_argument_error(path.string() + ": write_npy: negative dimension in shape " +
+            throw invalid_argument_error(name + ": write_npy: negative dimension in shape " +
                                          npy_shape_string(shape));
         }
         const auto extent = static_cast<std::uint64_t>(dimension);
         if (extent != 0 && element_count > std::numeric_limits<std::uint64_t>::max() / extent) {
-            throw invalid_argument_error(path.string() + ": write_npy: shape " + npy_shape_string(shape) +
+            throw invalid_argument_error(name + ": write_npy: shape " + npy_shape_string(shape) +
                                          " overflows 64 bits");
         }
         element_count *= extent;
     }
-    if (element_count != data.size() / item_size_bytes) {
-        throw invalid_argument_error(path.string() + ": write_npy: shape " + npy_shape_string(shape) +
-                                     " holds " + std::to_string(element_count) + " elements but " +
-                                     std::to_string(data.size() / item_size_bytes) + " values were given");
+    if (element_count != data_bytes / item_size_bytes) {
+        throw invalid_argument_error(name + ": write_npy: shape " + npy_shape_string(shape) + " holds " +
+                                     std::to_string(element_count) + " elements but " +
+                                     std::to_string(data_bytes / item_size_bytes) + " values were given");
     }
+}
+
+// Writes header + data to a temporary file beside `path`, then renames it to `path`.
+inline void write_npy_bytes(const std::filesystem::path& path, npy_dtype dtype,
+                            std::span<const std::byte> data, std::span<const std::int64_t> shape,
+                            npy_memory_order order) {
+    check_npy_shape(path.string(), dtype, data.size(), shape);
+    const std::size_t item_size_bytes = npy_item_size_bytes(dtype);
     const std::vector<std::byte> header = make_npy_header(dtype, shape, order);
 
     // "x": create exclusively, so two writers never share a temporary file.
@@ -209,6 +218,29 @@ inline void write_npy_bytes(const std::filesystem::path& path, npy_dtype dtype,
 }
 
 } // namespace detail
+
+// The bytes of a .npy file holding `values` (in `order`) with the given shape, for a caller that
+// writes them itself (to a pipe, say). Throws invalid_argument_error as write_npy does.
+template <npy_element Element>
+[[nodiscard]] std::vector<std::uint8_t> npy_file_bytes(std::span<const Element> values,
+                                                       const std::vector<std::int64_t>& shape,
+                                                       npy_memory_order order = npy_memory_order::c) {
+    constexpr npy_dtype dtype = npy_traits<Element>::dtype;
+    detail::check_npy_shape("npy_file_bytes", dtype, values.size_bytes(), shape);
+    const std::vector<std::byte> header = detail::make_npy_header(dtype, shape, order);
+    std::vector<std::uint8_t> bytes(header.size() + values.size_bytes());
+    std::memcpy(bytes.data(), header.data(), header.size());
+    if (!values.empty()) {
+        std::memcpy(bytes.data() + header.size(), values.data(), values.size_bytes());
+    }
+    if constexpr (std::endian::native != std::endian::little) {
+        for (std::size_t at = header.size(); at + sizeof(Element) <= bytes.size(); at += sizeof(Element)) {
+            std::reverse(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                         bytes.begin() + static_cast<std::ptrdiff_t>(at + sizeof(Element)));
+        }
+    }
+    return bytes;
+}
 
 // Writes `values` (in `order`) as a .npy array of the given shape at `path`, replacing any
 // existing file atomically. Throws invalid_argument_error if the shape does not match the
