@@ -9,11 +9,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "codelength/core/error.hpp"
 #include "codelength/core/units.hpp"
 #include "codelength/metrics/word_count.hpp"
-#include "codelength/numerics/compensated_sum.hpp"
+#include "codelength/numerics/exact_sum.hpp"
 #include "codelength/numerics/row_statistics.hpp"
 
 namespace codelength::inline v0 {
@@ -27,8 +28,10 @@ namespace codelength::inline v0 {
 // is counted in infinite_tokens(), total_bits() and every ratio become +inf, and
 // finite_bits() still holds the sum over the other tokens.
 //
-// Merging (`a += b`) is exact for the counts and compensated for the sums, so sharded totals
-// equal a single pass up to a few ulp whatever the shard boundaries.
+// Sums are exact (exact_sum: rounded once, when read), so merging (`a += b`) gives totals
+// bit-identical to a single pass wherever the shards are cut and in whatever order they are
+// merged; `==` compares the exact state. to_bytes()/code_length_ledger_from_bytes()
+// (metrics/ledger_bytes.hpp) carry a ledger between processes.
 //   codelength::code_length_ledger ledger;
 //   ledger.add_surprisal_bits(1.0);
 //   ledger.add_surprisal_bits(3.0);
@@ -36,6 +39,76 @@ namespace codelength::inline v0 {
 //   *ledger.token_perplexity() == 4.0;  // 2^(4 bits / 2 tokens)
 class code_length_ledger {
 public:
+    // Everything a ledger holds, for serialization; from_state() checks it is consistent.
+    struct state_type {
+        std::int64_t tokens = 0;          // scored tokens, infinite ones included
+        std::int64_t infinite_tokens = 0; // scored tokens of surprisal +inf
+        std::int64_t entropy_tokens = 0;  // scored tokens added with an entropy
+        std::int64_t ignored_tokens = 0;
+        std::int64_t bytes = 0;
+        std::int64_t words = 0;
+        exact_sum finite_bits;  // sum of the finite surprisals, bits
+        exact_sum entropy_bits; // sum of the entropies, bits
+    };
+
+    // The ledger's complete state (counts and exact sums).
+    [[nodiscard]] state_type state() const {
+        return {m_tokens, m_infinite_tokens, m_entropy_tokens, m_ignored_tokens,
+                m_bytes,  m_words,           m_finite_bits,    m_entropy_bits};
+    }
+
+    // A ledger with this state; throws invalid_argument_error naming the field when the state
+    // cannot come from a ledger (a negative count, infinite_tokens or entropy_tokens above
+    // tokens, a sum holding infinities or NaN, a nonzero sum without its tokens).
+    [[nodiscard]] static code_length_ledger from_state(const state_type& state) {
+        const auto refuse = [](const std::string& what) {
+            throw invalid_argument_error("code_length_ledger state: " + what);
+        };
+        const std::pair<const char*, std::int64_t> counts[] = {{"tokens", state.tokens},
+                                                               {"infinite_tokens", state.infinite_tokens},
+                                                               {"entropy_tokens", state.entropy_tokens},
+                                                               {"ignored_tokens", state.ignored_tokens},
+                                                               {"bytes", state.bytes},
+                                                               {"words", state.words}};
+        for (const auto& [name, count] : counts) {
+            if (count < 0) {
+                refuse(std::string(name) + " is negative: " + std::to_string(count));
+            }
+        }
+        if (state.infinite_tokens > state.tokens) {
+            refuse("infinite_tokens (" + std::to_string(state.infinite_tokens) + ") exceed tokens (" +
+                   std::to_string(state.tokens) + ")");
+        }
+        if (state.entropy_tokens > state.tokens) {
+            refuse("entropy_tokens (" + std::to_string(state.entropy_tokens) + ") exceed tokens (" +
+                   std::to_string(state.tokens) + ")");
+        }
+        const std::pair<const char*, const exact_sum*> sums[] = {{"finite_bits", &state.finite_bits},
+                                                                 {"entropy_bits", &state.entropy_bits}};
+        for (const auto& [name, sum] : sums) {
+            const auto parts = sum->parts();
+            if (parts.has_nan || parts.has_positive_infinity || parts.has_negative_infinity) {
+                refuse(std::string(name) + " holds an infinity or NaN");
+            }
+        }
+        if (state.tokens == state.infinite_tokens && !(state.finite_bits == exact_sum{})) {
+            refuse("finite_bits is nonzero without finite tokens");
+        }
+        if (state.entropy_tokens == 0 && !(state.entropy_bits == exact_sum{})) {
+            refuse("entropy_bits is nonzero without entropy_tokens");
+        }
+        code_length_ledger ledger;
+        ledger.m_tokens = state.tokens;
+        ledger.m_infinite_tokens = state.infinite_tokens;
+        ledger.m_entropy_tokens = state.entropy_tokens;
+        ledger.m_ignored_tokens = state.ignored_tokens;
+        ledger.m_bytes = state.bytes;
+        ledger.m_words = state.words;
+        ledger.m_finite_bits = state.finite_bits;
+        ledger.m_entropy_bits = state.entropy_bits;
+        return ledger;
+    }
+
     // Adds one row's statistics; rows whose target is < 0 (ignore_index) are only counted in
     // ignored_tokens(). The row's entropy joins mean_entropy_bits().
     void add(const row_statistics& stats) {
@@ -85,7 +158,7 @@ public:
         add_words(count_words_whitespace(utf8_text));
     }
 
-    // Merges another ledger (a shard of the same corpus) into this one.
+    // Merges another ledger (a shard of the same corpus) into this one; the sums stay exact.
     code_length_ledger& operator+=(const code_length_ledger& other) noexcept {
         m_finite_bits.add(other.m_finite_bits);
         m_entropy_bits.add(other.m_entropy_bits);
@@ -101,6 +174,13 @@ public:
                                                       const code_length_ledger& b) noexcept {
         a += b;
         return a;
+    }
+    // Whether both hold the same counts and the same exact sums (merge order does not matter).
+    [[nodiscard]] friend bool operator==(const code_length_ledger& a, const code_length_ledger& b) noexcept {
+        return a.m_tokens == b.m_tokens && a.m_infinite_tokens == b.m_infinite_tokens &&
+               a.m_entropy_tokens == b.m_entropy_tokens && a.m_ignored_tokens == b.m_ignored_tokens &&
+               a.m_bytes == b.m_bytes && a.m_words == b.m_words && a.m_finite_bits == b.m_finite_bits &&
+               a.m_entropy_bits == b.m_entropy_bits;
     }
 
     // sum s_t over scored tokens in bits; +inf when has_infinite_tokens().
@@ -167,9 +247,9 @@ private:
         return std::exp2(*exponent);
     }
 
-    detail::compensated_sum m_finite_bits;  // sum of finite surprisals, bits
-    detail::compensated_sum m_entropy_bits; // sum of row entropies, bits
-    std::int64_t m_tokens = 0;              // scored tokens, infinite ones included
+    exact_sum m_finite_bits;   // sum of finite surprisals, bits
+    exact_sum m_entropy_bits;  // sum of row entropies, bits
+    std::int64_t m_tokens = 0; // scored tokens, infinite ones included
     std::int64_t m_infinite_tokens = 0;
     std::int64_t m_entropy_tokens = 0;
     std::int64_t m_ignored_tokens = 0;

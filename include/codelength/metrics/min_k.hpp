@@ -12,6 +12,7 @@
 
 #include "codelength/core/error.hpp"
 #include "codelength/metrics/code_length_ledger.hpp"
+#include "codelength/numerics/compensated_sum.hpp"
 #include "codelength/numerics/row_statistics.hpp"
 
 namespace codelength::inline v0 {
