@@ -25,7 +25,7 @@ if [[ "$version" != *"version 14."* ]]; then
     echo "check_format.sh: warning: .clang-format is pinned to clang-format 14, found: $version" >&2
 fi
 
-dirs=(include tests examples tools benchmarks fuzz)
+dirs=(include tests examples tools benchmarks fuzz python)
 files=()
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     while IFS= read -r -d '' file; do

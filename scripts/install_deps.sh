@@ -15,6 +15,9 @@ packages=(
     pkg-config                                 # finds libzstd and libbrotlienc
     gzip xz-utils zstd                         # the CLI tests compare the baselines with these tools
     locales util-linux                         # localedef builds de_DE for the parse_double test; setpriv (CLI tests)
+    python3-dev python3-pybind11 pybind11-dev  # the Python package (python/)
+    python3-venv python3-setuptools python3-pytest # pip install into a venv; its test suite
+    python3-torch                              # the Python tests' cross-checks (cross_entropy, tensors)
 )
 
 if [[ "${CODELENGTH_SKIP_DEPS:-0}" == 1 ]]; then

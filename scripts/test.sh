@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The CI entry point (.ci/run): dependencies, format check, a warnings-as-errors build of the
-# library, tests, examples and benchmarks, then every test (unit, CLI, consumer projects).
-#   BUILD_DIR=build/test  BUILD_TYPE=RelWithDebInfo  JOBS=$(nproc)  CTEST_JOBS=2  scripts/test.sh
+# library, tests, examples, benchmarks and the Python module, then every test (unit, CLI,
+# consumer projects, pytest), and the Python package installed with pip into a venv.
+#   BUILD_DIR=build/test  BUILD_TYPE=RelWithDebInfo  JOBS=$(nproc)  CTEST_JOBS=2  PIP_CHECK=1  scripts/test.sh
+# PIP_CHECK=0 skips the pip install (the second CI leg; the first one does it).
 # (CI runs it twice: RelWithDebInfo, i.e. -O2 -g, and Release, i.e. -O3, both with
 # CODELENGTH_ARCH=x86-64-v3 and CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4": see
 # scripts/common.sh. Without them the programs are built with -march=native.)
@@ -26,7 +28,19 @@ cmake -S . -B "$build_dir" "${generator[@]}" "${arch_options[@]}" \
     -DCODELENGTH_BUILD_TESTS=ON \
     -DCODELENGTH_BUILD_EXAMPLES=ON \
     -DCODELENGTH_BUILD_TOOLS=ON \
-    -DCODELENGTH_BUILD_BENCHMARKS=ON
+    -DCODELENGTH_BUILD_BENCHMARKS=ON \
+    -DCODELENGTH_BUILD_PYTHON=ON
 cmake --build "$build_dir" -j "$jobs"
-cd "$build_dir"
-ctest --output-on-failure -j "$ctest_jobs"
+(cd "$build_dir" && ctest --output-on-failure -j "$ctest_jobs")
+
+# The way a user installs the package: pip into a venv that sees Debian's numpy and torch,
+# built offline from the checkout; then the pytest suite and the README's Python example
+# against the installed package.
+if [[ "${PIP_CHECK:-1}" == 1 ]]; then
+    bash scripts/python_install.sh "$build_dir/venv"
+    root="$(pwd)"
+    build_path="$(realpath "$build_dir")"
+    (cd "$(mktemp -d)" && CODELENGTH_CLI="$build_path/tools/codelength/codelength" \
+        "$build_path/venv/bin/python" -m pytest -q -p no:cacheprovider "$root/python/tests" &&
+        "$build_path/venv/bin/python" "$root/examples/python/quickstart.py")
+fi

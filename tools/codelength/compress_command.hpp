@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -14,8 +15,9 @@
 
 #include "arguments.hpp"
 #include "byte_files.hpp"
+#include "codelength/baselines/compression_measurement.hpp"
 #include "codelength/compress/byte_codec.hpp"
-#include "codelength/detail/little_endian.hpp"
+#include "codelength/compress/byte_model_names.hpp"
 
 namespace codelength::cli {
 
@@ -48,30 +50,18 @@ inline arguments& add_model_options(arguments& args) {
 inline compression_options parse_compression_options(const arguments& args) {
     compression_options options;
     const std::string model = args.get("model").value_or("cm");
-    if (model == "cm") {
-        options.model = byte_model_kind::cm;
-    } else if (model == "ppm") {
-        options.model = byte_model_kind::ppm;
-    } else if (model == "order0") {
-        options.model = byte_model_kind::order0;
-    } else {
+    const std::optional<byte_model_kind> kind = byte_model_named(model);
+    if (!kind) {
         throw usage_error("--model must be cm, ppm or order0, got '" + model + "'");
     }
+    options.model = *kind;
     options.memory_mib = static_cast<std::uint32_t>(args.integer("memory", options.memory_mib, 1, 65536));
     return options;
 }
 
 // The name --model accepts for a model kind.
 inline const char* model_name(byte_model_kind kind) {
-    switch (kind) {
-    case byte_model_kind::cm:
-        return "cm";
-    case byte_model_kind::ppm:
-        return "ppm";
-    case byte_model_kind::order0:
-        return "order0";
-    }
-    return "?";
+    return byte_model_name(kind);
 }
 
 namespace detail {
@@ -94,10 +84,7 @@ inline byte_progress progress_to(progress_bar& bar, std::uint64_t total) {
 // The original size a compressed file's header announces (for the progress bar only; the
 // decoder validates it), or the file's own size when there is no header to read.
 inline std::uint64_t announced_size(std::span<const std::uint8_t> compressed) {
-    if (compressed.size() < byte_codec_header_bytes) {
-        return compressed.size();
-    }
-    return codelength::detail::load_le(compressed.data() + byte_codec_offset::original_size, 8);
+    return announced_original_bytes(compressed);
 }
 
 // compress_bytes, with the codec's refusal of a setting (--memory out of the model's range)

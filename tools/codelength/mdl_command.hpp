@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "codelength/baselines/weights_cost.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/metrics/mdl.hpp"
+#include "codelength/metrics/mdl_report.hpp"
 #include "codelength/metrics/mdl_weights.hpp"
 #include "json_writer.hpp"
 
@@ -233,12 +235,6 @@ public:
         m_arrays.emplace_back(key, "[" + text + "]");
         m_lines.emplace_back(key, text);
     }
-    // True when the report holds a quantity (not only the unit).
-    [[nodiscard]] bool has_quantities() const noexcept { return m_lines.size() > (m_has_unit ? 1U : 0U); }
-    void set_unit(const std::string& unit) {
-        add_text("unit", unit);
-        m_has_unit = true;
-    }
     void print(bool json) const {
         if (json) {
             std::string body = m_json.str();
@@ -258,7 +254,6 @@ private:
     json_object m_json;
     std::vector<std::pair<std::string, std::string>> m_arrays;
     std::vector<std::pair<std::string, std::string>> m_lines;
-    bool m_has_unit = false;
 };
 
 inline information_unit mdl_unit(const mdl_input& in) {
@@ -279,16 +274,8 @@ inline double mdl_bits_per_parameter(const mdl_input& in) {
     if (!in.has("bits_per_parameter")) {
         return bits_per_parameter(parameter_format::fp32);
     }
-    const std::string& text = in.values.at("bits_per_parameter").first;
-    const std::pair<const char*, parameter_format> names[] = {{"fp32", parameter_format::fp32},
-                                                              {"bf16", parameter_format::bf16},
-                                                              {"fp16", parameter_format::fp16},
-                                                              {"int8", parameter_format::int8},
-                                                              {"int4", parameter_format::int4}};
-    for (const auto& [name, format] : names) {
-        if (text == name) {
-            return bits_per_parameter(format);
-        }
+    if (const auto format = parameter_format_named(in.values.at("bits_per_parameter").first)) {
+        return bits_per_parameter(*format);
     }
     return *in.number("bits_per_parameter");
 }
@@ -305,159 +292,49 @@ inline int run_mdl(int argc, char** argv, int first) {
     args.reject_positional();
     const detail::mdl_input in = detail::read_mdl_input(args.required("input"));
     const bool needs_unit = !in.blocks.empty() || !in.steps.empty() || in.has("final_model_code_length");
-    const std::optional<information_unit> unit =
-        needs_unit || in.has("unit") ? std::optional(detail::mdl_unit(in)) : std::nullopt;
-    const std::optional<std::int64_t> vocabulary_size = in.integer("vocabulary_size", 1);
-    const std::optional<std::int64_t> items = in.integer("items", 1);
-    const std::optional<std::int64_t> first_block_items = in.integer("first_block_items", 1);
-    detail::mdl_report report;
-    if (unit) {
-        report.set_unit(*unit == information_unit::bits ? "bits" : "nats");
+    mdl_inputs inputs;
+    if (needs_unit || in.has("unit")) {
+        inputs.unit = detail::mdl_unit(in);
     }
-
-    // The block-wise online code.
-    std::optional<online_code_result> online;
-    if (first_block_items || !in.blocks.empty()) {
-        if (!first_block_items || !vocabulary_size) {
-            throw invalid_argument_error(in.path +
-                                         ": the online code needs first_block_items and vocabulary_size");
-        }
-        online = online_code_length(*vocabulary_size, *first_block_items, in.blocks, *unit);
-        if (items && *items != online->items) {
-            throw invalid_argument_error(in.where("items") + "items is " + std::to_string(*items) +
-                                         " but first_block_items and the blocks hold " +
-                                         std::to_string(online->items));
-        }
-        report.add_integer("online_items", online->items);
-        report.add_integer("online_blocks", online->blocks);
-        report.add_number("first_block_bits", online->first_block_bits);
-        report.add_number("online_bits", online->online_bits);
-        report.add_number("uniform_bits", online->uniform_bits);
-        report.add_number("online_compression", online->compression);
-    } else if (items && vocabulary_size) {
-        report.add_number("uniform_bits",
-                          static_cast<double>(*items) * std::log2(static_cast<double>(*vocabulary_size)));
+    inputs.vocabulary_size = in.integer("vocabulary_size", 1);
+    inputs.items = in.integer("items", 1);
+    inputs.first_block_items = in.integer("first_block_items", 1);
+    inputs.blocks = in.blocks;
+    inputs.steps = in.steps;
+    inputs.final_model_code_length = in.number("final_model_code_length");
+    inputs.parameters = in.integer("parameters");
+    if (in.has("bits_per_parameter")) {
+        inputs.bits_per_parameter = detail::mdl_bits_per_parameter(in);
     }
-
-    // The prequential code of the training log.
-    std::optional<training_log_code> log;
-    if (!in.steps.empty()) {
-        log = prequential_code_length_from_log(in.steps, *unit);
-        report.add_integer("training_steps", log->steps);
-        report.add_integer("training_tokens", log->tokens);
-        report.add_number("prequential_bits", log->total_bits);
-        report.add_number("prequential_bits_per_token", log->bits_per_token);
-    }
-
-    // L(D | final model) and the information the training stored in the weights.
-    const std::optional<double> final_code_length = in.number("final_model_code_length");
-    std::optional<double> final_bits;
-    if (final_code_length) {
-        final_bits = to_bits(*final_code_length, *unit);
-        report.add_number("final_model_bits", final_bits);
-        if (log || online) {
-            const double preq_bits = log ? log->total_bits : online->online_bits;
-            report.add_text("information_in_weights_source",
-                            std::string(log ? "training_log" : "online_code"));
-            report.add_number("information_in_weights_bits",
-                              information_in_weights_bits(preq_bits, *final_bits, information_unit::bits));
-        }
-    }
-
-    // The model cost: at most one source.
-    std::optional<model_cost> cost;
-    const auto set_cost = [&](model_cost value, const std::string& from) {
-        if (cost) {
-            throw invalid_argument_error(in.path + ": more than one model cost (" + from +
-                                         " and another); give one of parameters, weights_bytes, "
-                                         "decompressor_bytes, --weights");
-        }
-        cost = value;
-    };
-    if (const auto parameters = in.integer("parameters")) {
-        set_cost(model_cost::from_parameters(*parameters, detail::mdl_bits_per_parameter(in)), "parameters");
-    } else if (in.has("bits_per_parameter")) {
-        throw invalid_argument_error(in.where("bits_per_parameter") + "bits_per_parameter needs parameters");
-    }
-    if (const auto bytes = in.integer("weights_bytes")) {
-        set_cost(model_cost::from_weights_file_bytes(static_cast<std::uint64_t>(*bytes)), "weights_bytes");
-    }
-    if (const auto bytes = in.integer("decompressor_bytes")) {
-        set_cost(model_cost::from_decompressor_bytes(static_cast<std::uint64_t>(*bytes)),
-                 "decompressor_bytes");
-    }
+    inputs.weights_bytes = in.integer("weights_bytes");
+    inputs.decompressor_bytes = in.integer("decompressor_bytes");
     if (const auto weights = args.get("weights")) {
-        const std::uint64_t own = weights_file_cost_bytes_codelength(*weights);
-        report.add_integer("weights_bytes_codelength", static_cast<std::int64_t>(own));
-        report.add_integer("weights_bytes_zstd",
-                           static_cast<std::int64_t>(weights_file_cost_bytes_zstd(*weights)));
-        set_cost(model_cost::from_weights_file_bytes(own), "--weights");
+        inputs.weights_file_bytes_codelength = weights_file_cost_bytes_codelength(*weights);
+        inputs.weights_file_bytes_zstd = weights_file_cost_bytes_zstd(*weights);
     }
-    if (cost) {
-        const char* source = cost->source == model_cost_source::parameters     ? "parameters"
-                             : cost->source == model_cost_source::weights_file ? "weights_file"
-                                                                               : "decompressor";
-        report.add_text("model_cost_source", std::string(source));
-        report.add_number("model_bits", cost->bits);
-        report.add_number("model_bytes", cost->bytes());
-    }
-
-    // The two-part code and its break-even data size.
-    const std::optional<std::int64_t> data_items =
-        items ? items
-              : (online ? std::optional(online->items) : (log ? std::optional(log->tokens) : std::nullopt));
-    if (cost && final_code_length) {
-        const two_part_code code =
-            two_part_code_length(*cost, *final_code_length, *unit, data_items.value_or(0));
-        report.add_number("two_part_bits", code.total_bits);
-        if (data_items) {
-            report.add_integer("data_items", *data_items);
-            report.add_number("data_bits_per_item", code.data_bits_per_item);
-            report.add_number("two_part_bits_per_item", code.total_bits_per_item);
-            std::optional<double> reference = in.number("reference_bits_per_item");
-            if (!reference && vocabulary_size) {
-                reference = std::log2(static_cast<double>(*vocabulary_size));
-            }
-            if (reference && code.data_bits_per_item) {
-                report.add_number("reference_bits_per_item", reference);
-                report.add_number("break_even_items",
-                                  break_even_items(code.model_bits, *code.data_bits_per_item, *reference));
-            }
+    inputs.weights_file_label = "--weights";
+    inputs.reference_bits_per_item = in.number("reference_bits_per_item");
+    inputs.raw_bytes = in.number("raw_bytes", true);
+    inputs.compressed_bytes = in.number("compressed_bytes");
+    const auto where = [&in](std::string_view key) {
+        return in.has(std::string(key)) ? in.where(std::string(key)) : in.path + ": ";
+    };
+    detail::mdl_report report;
+    for (const mdl_value& value : compute_mdl(inputs, in.path, where)) {
+        switch (value.type) {
+        case mdl_value::kind::number:
+            report.add_number(value.key, value.number);
+            break;
+        case mdl_value::kind::integer:
+            report.add_integer(value.key, value.integer);
+            break;
+        case mdl_value::kind::text:
+            report.add_text(value.key, value.text);
+            break;
+        case mdl_value::kind::integers:
+            report.add_array(value.key, value.integers);
+            break;
         }
-    }
-
-    // Raw and model-size-adjusted compression rates.
-    const std::optional<double> raw_bytes = in.number("raw_bytes", true);
-    const std::optional<double> compressed_bytes = in.number("compressed_bytes");
-    if (raw_bytes && compressed_bytes) {
-        const compression_rates rates =
-            compression_rates_of(*raw_bytes, *compressed_bytes, cost ? cost->bytes() : 0.0);
-        report.add_number("raw_compression_rate", rates.raw_rate);
-        if (cost) {
-            report.add_number("adjusted_compression_rate", rates.adjusted_rate);
-        }
-    }
-
-    // The blocks' ends: the input's own blocks, else the default schedule for N items.
-    if (online) {
-        std::vector<std::int64_t> ends{online->first_block_items};
-        for (const coded_block& block : in.blocks) {
-            ends.push_back(ends.back() + block.items);
-        }
-        report.add_text("block_ends_source", "input");
-        report.add_array("block_ends", ends);
-    } else if (items) {
-        report.add_text("block_ends_source", "default_schedule");
-        report.add_array("block_ends", online_block_ends(*items));
-    }
-    if (!report.has_quantities()) {
-        std::string given;
-        for (const auto& [key, value] : in.values) {
-            given += (given.empty() ? "" : ", ") + key;
-        }
-        throw invalid_argument_error(in.path + ": nothing to compute from " +
-                                     (given.empty() ? "these records" : given) +
-                                     " (`codelength mdl --help` lists what each output needs)");
     }
     report.print(args.has("json"));
     return 0;

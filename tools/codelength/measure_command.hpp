@@ -4,16 +4,17 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "arguments.hpp"
 #include "byte_files.hpp"
 #include "codelength/baselines/baselines.hpp"
+#include "codelength/baselines/compression_measurement.hpp"
 #include "codelength/compress/byte_codec.hpp"
 #include "compress_command.hpp"
 #include "json_writer.hpp"
@@ -32,85 +33,45 @@ inline constexpr const char* measure_usage =
     "decompress_seconds the verification; without it no wall-clock time is printed.\n"
     "\n";
 
-// One file's measurements; sizes in bytes, code lengths in bits.
-struct measurement {
+// One file's measurements (compression_measurement) and its name.
+struct measurement : compression_measurement {
     std::string file;
-    std::uint64_t bytes = 0;
-    double ideal_bits = 0.0;
-    std::uint64_t coded_bytes = 0;
-    std::uint64_t header_bytes = 0;
-    bool stored = false; // the model did not beat storing: the payload is the raw input
-    baseline_sizes baselines;
-    double seconds = 0.0;
-    double decompress_seconds = 0.0;
-
-    // The sums of two measurements (for the total row).
-    measurement& operator+=(const measurement& other) {
-        bytes += other.bytes;
-        ideal_bits += other.ideal_bits;
-        coded_bytes += other.coded_bytes;
-        header_bytes += other.header_bytes;
-        stored = stored || other.stored;
-        baselines.gzip_9 += other.baselines.gzip_9;
-        baselines.xz_9 += other.baselines.xz_9;
-        baselines.zstd_19 += other.baselines.zstd_19;
-        baselines.brotli_11 += other.baselines.brotli_11;
-        seconds += other.seconds;
-        decompress_seconds += other.decompress_seconds;
-        return *this;
-    }
 };
 
 namespace detail {
 
-// size_bytes * 8 / bytes, undefined (nullopt) for an empty file.
+// size_bits / bytes, undefined (nullopt) for an empty file.
 inline std::optional<double> per_byte_bits(double size_bits, std::uint64_t bytes) {
-    return bytes == 0 ? std::nullopt : std::optional<double>(size_bits / static_cast<double>(bytes));
+    return bits_per_byte_of(size_bits, bytes);
 }
 
 inline std::optional<double> mb_per_second(std::uint64_t bytes, double seconds) {
-    return seconds > 0.0 ? std::optional<double>(static_cast<double>(bytes) / 1e6 / seconds) : std::nullopt;
+    compression_measurement sized;
+    sized.bytes = bytes;
+    return sized.mb_per_second(seconds);
 }
 
-// Compresses, decompresses and compares one input; measures the baselines.
+// Compresses, decompresses and compares one input; measures the baselines (measure_compression),
+// with a progress bar.
 inline measurement measure_one(const std::string& name, const std::vector<std::uint8_t>& input,
                                const compression_options& options) {
-    measurement m;
-    m.file = name;
-    m.bytes = input.size();
     progress_bar bar(name, input.size());
-    bar.phase("compress");
-    const auto started = std::chrono::steady_clock::now();
-    const compression_result compressed = compress_checked(input, options, progress_to(bar, input.size()));
-    const auto compressed_at = std::chrono::steady_clock::now();
-    bar.phase("verify");
-    const std::vector<std::uint8_t> restored =
-        decompress_bytes(compressed.bytes, progress_to(bar, input.size()));
-    const auto verified_at = std::chrono::steady_clock::now();
-    // The four reference compressors, one quarter of the bar each.
-    bar.phase("baselines");
-    bar.update(0, 4);
-    m.baselines.gzip_9 = gzip_9_bytes(input);
-    bar.update(1, 4);
-    m.baselines.xz_9 = xz_9_bytes(input);
-    bar.update(2, 4);
-    m.baselines.zstd_19 = zstd_19_bytes(input);
-    bar.update(3, 4);
-    m.baselines.brotli_11 = brotli_11_bytes(input);
-    bar.finish();
-    if (restored != input) {
-        throw error(name + ": the round trip failed: decompressing the compressed stream gave " +
-                    codelength::detail::count_noun(restored.size(), "byte", "bytes") +
-                    " that differ from the " +
-                    codelength::detail::count_noun(input.size(), "input byte", "input bytes") +
-                    " (a bug in the codec; please report it)");
+    std::string_view shown_phase;
+    const auto progress = [&](const char* phase, std::uint64_t done, std::uint64_t total) {
+        if (shown_phase != phase) {
+            bar.phase(phase);
+            shown_phase = phase;
+        }
+        bar.update(done, total);
+    };
+    measurement m;
+    try {
+        static_cast<compression_measurement&>(m) = measure_compression(input, options, name, progress);
+    } catch (const invalid_argument_error& e) {
+        throw usage_error(e.what());
     }
-    m.ideal_bits = compressed.ideal_bits;
-    m.coded_bytes = compressed.bytes.size();
-    m.header_bytes = compressed.header_bytes;
-    m.stored = compressed.stored;
-    m.seconds = std::chrono::duration<double>(compressed_at - started).count();
-    m.decompress_seconds = std::chrono::duration<double>(verified_at - compressed_at).count();
+    bar.finish();
+    m.file = name;
     return m;
 }
 

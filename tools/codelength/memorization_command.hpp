@@ -15,6 +15,7 @@
 
 #include "arguments.hpp"
 #include "byte_files.hpp"
+#include "codelength/baselines/corpus_memorization.hpp"
 #include "codelength/baselines/document_compression.hpp"
 #include "codelength/codelength.hpp"
 #include "codelength/io/io.hpp"
@@ -71,48 +72,15 @@ inline arguments memorization_arguments() {
 
 namespace detail {
 
-// Per-target values of every row: surprisal, ln p, Min-K%++ z and rank.
-struct teacher_forced_tokens {
-    std::vector<double> surprisal_bits;
-    std::vector<double> log_probabilities_nats;
-    std::vector<double> z_scores;
-    std::vector<std::int64_t> ranks;
-};
-
-// Runs the row kernel over all rows of `logits` (block by block) against `targets`.
+// Runs the row kernel over all rows of `logits` against `targets` (evaluate_teacher_forced),
+// row errors naming the logits file.
 inline teacher_forced_tokens
 evaluate_teacher_forced(const npy_array& logits, const std::vector<std::int64_t>& targets, unsigned threads) {
     teacher_forced_tokens out;
-    const std::size_t n = targets.size();
-    out.surprisal_bits.resize(n);
-    out.log_probabilities_nats.resize(n);
-    out.z_scores.resize(n);
-    out.ranks.resize(n);
+    out.resize(targets.size());
     try {
-        visit_logits_matrix(logits, [&](auto view) {
-            constexpr std::int64_t block_rows = 4096;
-            std::vector<row_statistics> block(
-                static_cast<std::size_t>(std::min<std::int64_t>(block_rows, view.rows)));
-            for (std::int64_t begin = 0; begin < view.rows; begin += block_rows) {
-                const std::int64_t count = std::min(block_rows, view.rows - begin);
-                auto part = view;
-                part.data = view.data + begin * view.row_stride;
-                part.rows = count;
-                const std::span<row_statistics> stats(block.data(), static_cast<std::size_t>(count));
-                evaluate_rows(part,
-                              std::span<const std::int64_t>(targets).subspan(static_cast<std::size_t>(begin),
-                                                                             static_cast<std::size_t>(count)),
-                              stats, row_evaluation_options{threads, kernel_choice::automatic}, begin);
-                for (std::int64_t i = 0; i < count; ++i) {
-                    const row_statistics& s = stats[static_cast<std::size_t>(i)];
-                    const auto t = static_cast<std::size_t>(begin + i);
-                    out.surprisal_bits[t] = s.target_surprisal_bits();
-                    out.log_probabilities_nats[t] = s.target_log_probability_nats;
-                    out.z_scores[t] = min_k_plus_plus_z_score(s);
-                    out.ranks[t] = s.target_rank;
-                }
-            }
-        });
+        visit_logits_matrix(
+            logits, [&](auto view) { codelength::evaluate_teacher_forced(view, targets, out, 0, threads); });
     } catch (const invalid_row_error& e) {
         throw invalid_argument_error(logits.path().string() + ": " + e.what());
     } catch (const target_out_of_range_error& e) {
@@ -128,38 +96,11 @@ inline std::vector<std::int64_t> document_boundaries(const npy_array& offsets, s
         throw invalid_argument_error(name + ": doc-offsets must be 1-D, not " +
                                      npy_shape_string(offsets.shape()));
     }
-    std::vector<std::int64_t> bounds = offsets.to_int64();
-    if (bounds.empty()) {
-        throw invalid_argument_error(name + ": no documents");
-    }
-    for (std::size_t i = 0; i < bounds.size(); ++i) {
-        if (bounds[i] < 0 || bounds[i] > targets) {
-            throw invalid_argument_error(name + ": element " + std::to_string(i) + " is " +
-                                         std::to_string(bounds[i]) + ", outside [0, " +
-                                         std::to_string(targets) + "]");
-        }
-        if (i > 0 && bounds[i] <= bounds[i - 1]) {
-            throw invalid_argument_error(name + ": element " + std::to_string(i) + " (" +
-                                         std::to_string(bounds[i]) + ") is not greater than element " +
-                                         std::to_string(i - 1) + " (" + std::to_string(bounds[i - 1]) +
-                                         "): documents must be non-empty and in order");
-        }
-    }
-    if (bounds.back() != targets) {
-        bounds.push_back(targets); // the last document runs to the end of the targets
-    }
-    if (bounds.size() < 2) {
-        throw invalid_argument_error(name + ": no documents (the only offset is the end, " +
-                                     std::to_string(targets) + ")");
-    }
-    return bounds;
+    return codelength::document_boundaries(offsets.to_int64(), targets, name);
 }
 
 inline std::optional<double> as_optional(std::optional<std::int64_t> value) {
     return value ? std::optional<double>(static_cast<double>(*value)) : std::nullopt;
-}
-inline std::optional<double> as_optional(std::optional<bool> value) {
-    return value ? std::optional<double>(*value ? 1.0 : 0.0) : std::nullopt;
 }
 
 // `object` with one more member whose value is raw JSON text (json_object has no arrays).
@@ -170,74 +111,30 @@ inline std::string with_raw_member(const json_object& object, const std::string&
     return text + (text.size() > 1 ? ", " : "") + json_object::quote(key) + ": " + raw + "}";
 }
 
-// One document's record: its position, every metric, and (JSON) its spans.
-struct memorization_record {
-    std::int64_t document = 0;
-    std::int64_t token_begin = 0;
-    std::int64_t byte_begin = 0;
-    generic_compressed_sizes sizes;
-    document_memorization metrics;
-};
-
 // The scalar columns of a record, in output order (std::nullopt prints as null / empty).
 inline std::vector<std::pair<std::string, std::optional<double>>>
 record_columns(const memorization_record& r) {
-    const document_memorization& m = r.metrics;
-    const auto d = [](double v) { return std::optional<double>(v); };
-    const auto i = [](std::int64_t v) { return std::optional<double>(static_cast<double>(v)); };
-    return {
-        {"document", i(r.document)},
-        {"token_begin", i(r.token_begin)},
-        {"tokens", i(m.tokens)},
-        {"byte_begin", i(r.byte_begin)},
-        {"bytes", i(m.bytes)},
-        {"model_bits", d(m.model_bits)},
-        {"model_bits_per_byte", d(m.model_bits_per_byte)},
-        {"mean_surprisal_bits", d(m.mean_surprisal_bits)},
-        {"zlib_bytes", i(static_cast<std::int64_t>(r.sizes.zlib_default))},
-        {"gzip_9_bytes", i(static_cast<std::int64_t>(r.sizes.gzip_9))},
-        {"xz_9_bytes", i(static_cast<std::int64_t>(r.sizes.xz_9))},
-        {"zstd_19_bytes", i(static_cast<std::int64_t>(r.sizes.zstd_19))},
-        {"gain_bits_over_gzip_9", d(m.gain_over_gzip_9.gain_bits)},
-        {"gain_ratio_over_gzip_9", d(m.gain_over_gzip_9.ratio)},
-        {"gain_bits_over_xz_9", d(m.gain_over_xz_9.gain_bits)},
-        {"gain_ratio_over_xz_9", d(m.gain_over_xz_9.ratio)},
-        {"gain_bits_over_zstd_19", d(m.gain_over_zstd_19.gain_bits)},
-        {"gain_ratio_over_zstd_19", d(m.gain_over_zstd_19.ratio)},
-        {"zlib_entropy_over_log_perplexity", d(m.zlib_entropy_over_log_perplexity)},
-        {"loss_over_zlib_bytes", d(m.loss_over_zlib_bytes)},
-        {"min_k_percent", d(m.min_k_percent)},
-        {"min_k_plus_plus", d(m.min_k_plus_plus)},
-        {"reference_bits", m.reference_bits},
-        {"model_over_reference_bits", m.model_over_reference_bits},
-        {"extraction_suffix_tokens", as_optional(m.extraction_suffix_tokens)},
-        {"adversarial_compression_ratio_tokens", m.adversarial_compression_ratio_tokens},
-        {"adversarial_compression_ratio_bits", m.adversarial_compression_ratio_bits},
-        {"memorized_spans", i(static_cast<std::int64_t>(m.memorized_spans.size()))},
-        {"memorized_bytes", i(m.memorized_bytes)},
-    };
+    std::vector<std::pair<std::string, std::optional<double>>> columns;
+    for (const memorization_field& field : memorization_record_fields(r)) {
+        columns.emplace_back(field.name, field.value);
+    }
+    return columns;
 }
 
 inline std::string record_json(const memorization_record& r) {
     json_object object;
-    for (const auto& [key, value] : record_columns(r)) {
+    for (const memorization_field& field : memorization_record_fields(r)) {
+        const std::string key = field.name;
         if (key == "memorized_spans") {
             continue; // the array below
         }
-        const bool integral = key == "document" || key == "token_begin" || key == "tokens" ||
-                              key == "byte_begin" || key == "bytes" || key == "zlib_bytes" ||
-                              key == "gzip_9_bytes" || key == "xz_9_bytes" || key == "zstd_19_bytes" ||
-                              key == "memorized_bytes" || key == "extraction_suffix_tokens";
-        if (integral && value) {
-            object.add(key, static_cast<std::int64_t>(*value));
+        if (key == "greedy_extractable" && r.metrics.greedy_extractable) {
+            object.add(key, *r.metrics.greedy_extractable);
+        } else if (field.integral && field.value) {
+            object.add(key, static_cast<std::int64_t>(*field.value));
         } else {
-            object.add(key, value);
+            object.add(key, field.value);
         }
-    }
-    if (r.metrics.greedy_extractable) {
-        object.add("greedy_extractable", *r.metrics.greedy_extractable);
-    } else {
-        object.add("greedy_extractable", std::optional<double>());
     }
     std::string spans = "[";
     for (const memorized_span& s : r.metrics.memorized_spans) {
@@ -321,67 +218,26 @@ inline int run_memorization(int argc, char** argv, int first) {
         read_npy_input(args.required("doc-offsets")), static_cast<std::int64_t>(targets.size()));
     const std::string text_path = args.required("text");
     const std::vector<std::uint8_t> text = read_whole_input(text_path);
-    std::vector<std::int64_t> byte_offsets(targets.size() + 1, 0); // byte_offsets[t] = bytes before target t
-    for (std::size_t t = 0; t < targets.size(); ++t) {
-        byte_offsets[t + 1] = byte_offsets[t] + token_bytes[t];
-    }
-    const std::int64_t needed_bytes = byte_offsets[static_cast<std::size_t>(bounds.back())];
-    if (needed_bytes != static_cast<std::int64_t>(text.size())) {
-        throw invalid_argument_error(text_path + " has " + std::to_string(text.size()) + " bytes but " +
-                                     bytes_array.path().string() + " sums to " +
-                                     std::to_string(needed_bytes) + " bytes over targets [0, " +
-                                     std::to_string(bounds.back()) + ")");
-    }
+    corpus_memorization_names names;
+    names.token_bytes = bytes_array.path().string();
+    names.text = text_path;
     std::optional<npy_array> reference_logits;
     if (const auto path = args.get("reference-logits")) {
         reference_logits = read_npy_input(*path);
         check_logits_targets_shapes(*reference_logits, targets_array);
     }
     if (options.prompt_tokens) {
-        options.prompt_bits = static_cast<double>(*options.prompt_tokens) *
-                              std::log2(static_cast<double>(logits.shape().back()));
-        if (!(*options.prompt_bits > 0.0)) {
-            options.prompt_bits = std::nullopt; // V = 1: a prompt costs no bits, the ratio is undefined
-        }
+        options.prompt_bits = uniform_prompt_bits(*options.prompt_tokens, logits.shape().back());
     }
 
-    const detail::teacher_forced_tokens model = detail::evaluate_teacher_forced(logits, targets, threads);
+    const teacher_forced_tokens model = detail::evaluate_teacher_forced(logits, targets, threads);
     std::vector<double> reference_bits;
     if (reference_logits) {
         reference_bits = detail::evaluate_teacher_forced(*reference_logits, targets, threads).surprisal_bits;
     }
 
-    std::vector<detail::memorization_record> records;
-    records.reserve(bounds.size() - 1);
-    for (std::size_t d = 0; d + 1 < bounds.size(); ++d) {
-        const auto begin = static_cast<std::size_t>(bounds[d]);
-        const std::size_t n = static_cast<std::size_t>(bounds[d + 1]) - begin;
-        detail::memorization_record record;
-        record.document = static_cast<std::int64_t>(d);
-        record.token_begin = bounds[d];
-        record.byte_begin = byte_offsets[begin];
-        const auto document_text = std::span<const std::uint8_t>(text).subspan(
-            static_cast<std::size_t>(record.byte_begin),
-            static_cast<std::size_t>(byte_offsets[begin + n] - record.byte_begin));
-        if (document_text.empty()) {
-            throw invalid_argument_error(bytes_array.path().string() + ": document " + std::to_string(d) +
-                                         " (targets [" + std::to_string(begin) + ", " +
-                                         std::to_string(begin + n) + ")) spells 0 bytes");
-        }
-        document_tokens tokens;
-        tokens.surprisal_bits = std::span(model.surprisal_bits).subspan(begin, n);
-        tokens.log_probabilities_nats = std::span(model.log_probabilities_nats).subspan(begin, n);
-        tokens.z_scores = std::span(model.z_scores).subspan(begin, n);
-        tokens.ranks = std::span(model.ranks).subspan(begin, n);
-        tokens.token_bytes = std::span(token_bytes).subspan(begin, n);
-        if (!reference_bits.empty()) {
-            tokens.reference_surprisal_bits = std::span(reference_bits).subspan(begin, n);
-        }
-        record.sizes = measure_generic_sizes(document_text);
-        record.metrics =
-            measure_document_memorization(tokens, record.sizes, options, zlib_span_bits(document_text));
-        records.push_back(std::move(record));
-    }
+    const std::vector<memorization_record> records =
+        measure_corpus_memorization(model, reference_bits, token_bytes, bounds, text, options, names);
     std::vector<document_memorization> all;
     all.reserve(records.size());
     for (const auto& r : records) {
@@ -429,14 +285,15 @@ inline int run_memorization(int argc, char** argv, int first) {
         for (const auto& [key, value] : detail::record_columns(records.front())) {
             line += key + ",";
         }
-        std::printf("%sgreedy_extractable\n", line.c_str());
+        line.pop_back(); // the last comma
+        std::printf("%s\n", line.c_str());
         for (const auto& r : records) {
             line.clear();
             for (const auto& [key, value] : detail::record_columns(r)) {
                 line += detail::csv_value(value) + ",";
             }
-            std::printf("%s%s\n", line.c_str(),
-                        detail::csv_value(detail::as_optional(r.metrics.greedy_extractable)).c_str());
+            line.pop_back();
+            std::printf("%s\n", line.c_str());
         }
         std::printf("\nmetric,count,mean,lower,upper\n");
         for (const auto& s : summary) {

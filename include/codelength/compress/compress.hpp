@@ -3,3 +3,4 @@
 #pragma once
 
 #include "codelength/compress/byte_codec.hpp"
+#include "codelength/compress/byte_model_names.hpp"

@@ -5,6 +5,7 @@
 #include "codelength/metrics/code_length_ledger.hpp"
 #include "codelength/metrics/ledger_bytes.hpp"
 #include "codelength/metrics/mdl.hpp"
+#include "codelength/metrics/mdl_report.hpp"
 #include "codelength/metrics/memorization.hpp"
 #include "codelength/metrics/memorization_summary.hpp"
 #include "codelength/metrics/min_k.hpp"
