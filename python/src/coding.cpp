@@ -16,6 +16,7 @@
 #include "codelength/coding/sequence_coder.hpp"
 #include "codelength/metrics/rolling_windows.hpp"
 #include "codelength/models/logits_replay.hpp"
+#include "json_number.hpp"
 #include "model_adapter.hpp"
 
 namespace codelength::python {
@@ -33,25 +34,19 @@ struct encoded_report {
     // The object `codelength encode --json` prints, as a dict (None for its nulls, which are
     // the non-finite numbers: ideal_bits is +inf when the model gave a token probability 0).
     [[nodiscard]] py::dict to_dict() const {
-        const auto finite = [](double value) -> py::object {
-            return std::isfinite(value) ? py::object(py::float_(value)) : py::object(py::none());
-        };
-        const auto optional_finite = [&](std::optional<double> value) -> py::object {
-            return value ? finite(*value) : py::object(py::none());
-        };
         py::dict d;
         d["tokens"] = ledger.tokens;
         d["precision_bits"] = ledger.precision_bits;
-        d["ideal_bits"] = finite(ledger.ideal_bits);
-        d["quantized_bits"] = finite(ledger.quantized_bits);
-        d["escape_bits"] = finite(ledger.escape_bits);
+        d["ideal_bits"] = json_number(ledger.ideal_bits);
+        d["quantized_bits"] = json_number(ledger.quantized_bits);
+        d["escape_bits"] = json_number(ledger.escape_bits);
         d["coded_bits"] = ledger.payload_bits;
-        d["coder_overhead_bits"] = finite(ledger.coder_overhead_bits);
+        d["coder_overhead_bits"] = json_number(ledger.coder_overhead_bits);
         d["header_bits"] = ledger.header_bits;
         d["total_bytes"] = ledger.total_bytes;
-        d["bits_per_token"] = optional_finite(ledger.bits_per_token());
-        d["quantization_loss_bits"] = finite(ledger.quantization_loss_bits());
-        d["coder_overhead_fraction"] = optional_finite(ledger.coder_overhead_fraction());
+        d["bits_per_token"] = json_number(ledger.bits_per_token());
+        d["quantization_loss_bits"] = json_number(ledger.quantization_loss_bits());
+        d["coder_overhead_fraction"] = json_number(ledger.coder_overhead_fraction());
         d["vocabulary_size"] = vocabulary_size;
         d["dtype"] = dtype;
         d["verified"] = verified;

@@ -7,6 +7,7 @@
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "codelength/codelength.hpp"
+#include "json_number.hpp"
 
 namespace codelength::python {
 
@@ -27,15 +28,15 @@ py::dict ledger_dict(const code_length_ledger& l) {
     d["tokens"] = l.tokens();
     d["ignored_tokens"] = l.ignored_tokens();
     d["infinite_tokens"] = l.infinite_tokens();
-    d["total_bits"] = l.total_bits();
-    d["bits_per_token"] = l.bits_per_token();
-    d["token_perplexity"] = l.token_perplexity();
-    d["mean_entropy_bits"] = l.mean_entropy_bits();
+    d["total_bits"] = json_number(l.total_bits());
+    d["bits_per_token"] = json_number(l.bits_per_token());
+    d["token_perplexity"] = json_number(l.token_perplexity());
+    d["mean_entropy_bits"] = json_number(l.mean_entropy_bits());
     d["bytes"] = l.bytes();
-    d["bits_per_byte"] = l.bits_per_byte();
-    d["byte_perplexity"] = l.byte_perplexity();
+    d["bits_per_byte"] = json_number(l.bits_per_byte());
+    d["byte_perplexity"] = json_number(l.byte_perplexity());
     d["words"] = l.words();
-    d["word_perplexity"] = l.word_perplexity();
+    d["word_perplexity"] = json_number(l.word_perplexity());
     return d;
 }
 
@@ -94,7 +95,8 @@ exact state (a versioned, checksummed format).)doc")
         .def_static(
             "from_bytes", &ledger_from, py::arg("data"),
             "A ledger from to_bytes() output; raises codelength.FormatError for damaged or foreign bytes.")
-        .def("to_dict", &ledger_dict, "The totals and ratios as a dict (None where undefined).")
+        .def("to_dict", &ledger_dict,
+             "The totals and ratios as a dict (None where undefined or infinite, as JSON prints null).")
         .def(
             "copy", [](const ledger& l) { return l; }, "An independent copy.")
         .def(py::pickle([](const ledger& l) { return ledger_bytes(l); },

@@ -8,13 +8,6 @@
 
 namespace codelength::python {
 
-py::object json_number(std::optional<double> value) {
-    if (!value || !std::isfinite(*value)) {
-        return py::none();
-    }
-    return py::float_(*value);
-}
-
 namespace {
 
 template <class Element>

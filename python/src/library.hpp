@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "json_number.hpp"
 
 namespace codelength::python {
 
@@ -20,9 +21,6 @@ void bind_compression(py::module_& module);  // library_compress.cpp: compress, 
 void bind_memorization(py::module_& module); // library_memorization.cpp: memorization, Min-K%, Min-K%++
 void bind_mdl(py::module_& module);          // library_mdl.cpp: the quantities of `codelength mdl`
 void bind_arpa(py::module_& module);         // library_arpa.cpp: ArpaModel
-
-// A number as `--json` prints it: None when absent or not finite (JSON has no inf or NaN).
-py::object json_number(std::optional<double> value);
 
 // The values of a 1-D floating-point array or tensor (float32, float64, float16 or bfloat16, any
 // stride) widened to double. Raises TypeError for other dtypes and ValueError for another rank.

@@ -12,6 +12,7 @@
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "codelength/codelength.hpp"
+#include "json_number.hpp"
 
 namespace codelength::python {
 
@@ -33,7 +34,8 @@ struct score_report {
     py::object log_probability_nats = py::none();
     py::object min_k_plus_plus_z = py::none();
 
-    // The object `codelength score --json` prints, as a dict (None for its nulls).
+    // The object `codelength score --json` prints, as a dict (None for its nulls: absent or
+    // infinite values, e.g. total_bits when a target had probability 0).
     [[nodiscard]] py::dict to_dict() const {
         py::dict d;
         d["tokens"] = ledger.tokens();
@@ -41,16 +43,16 @@ struct score_report {
         d["infinite_tokens"] = ledger.infinite_tokens();
         d["vocabulary_size"] = vocabulary_size;
         d["dtype"] = dtype;
-        d["total_bits"] = ledger.total_bits();
-        d["bits_per_token"] = ledger.bits_per_token();
-        d["token_perplexity"] = ledger.token_perplexity();
-        d["mean_entropy_bits"] = ledger.mean_entropy_bits();
+        d["total_bits"] = json_number(ledger.total_bits());
+        d["bits_per_token"] = json_number(ledger.bits_per_token());
+        d["token_perplexity"] = json_number(ledger.token_perplexity());
+        d["mean_entropy_bits"] = json_number(ledger.mean_entropy_bits());
         d["k_percent"] = k_percent;
-        d["min_k_percent"] = min_k_percent;
-        d["min_k_plus_plus"] = min_k_plus_plus;
+        d["min_k_percent"] = json_number(min_k_percent);
+        d["min_k_plus_plus"] = json_number(min_k_plus_plus);
         if (has_bytes) {
             d["bytes"] = ledger.bytes();
-            d["bits_per_byte"] = ledger.bits_per_byte();
+            d["bits_per_byte"] = json_number(ledger.bits_per_byte());
         }
         return d;
     }

@@ -142,6 +142,19 @@ def test_python_equals_cli_on_the_same_files(rng, tmp_path, cli):
         np.testing.assert_array_equal(per_token, np.load(tmp_path / "S.npy"))
 
 
+def test_a_target_of_probability_zero_is_infinite_and_null_like_the_cli(rng, tmp_path, cli):
+    logits, targets = random_case(rng, rows=12, vocabulary=30)
+    logits[5, targets[5]] = float("-inf")
+    result = codelength.score(logits, targets, per_token=True)
+    assert result.infinite_tokens == 1 and result.total_bits == float("inf")
+    assert math.isinf(result.surprisal_bits[5])
+    assert result.to_dict()["total_bits"] is None and result.ledger.to_dict()["total_bits"] is None
+    np.save(tmp_path / "L.npy", logits.numpy())
+    np.save(tmp_path / "T.npy", targets.numpy())
+    assert result.to_dict() == cli.json("score", "--logits", tmp_path / "L.npy", "--targets", tmp_path / "T.npy",
+                                        "--json")
+
+
 def test_threads_do_not_change_the_result(rng):
     logits, targets = random_case(rng, rows=3000, vocabulary=64)
     one = codelength.score(logits, targets, threads=1)
