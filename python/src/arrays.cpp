@@ -178,7 +178,7 @@ std::int64_t borrowed_array::element_count() const noexcept {
     return count;
 }
 
-std::string borrowed_array::shape_string() const {
+std::string shape_string(std::span<const std::int64_t> shape) {
     std::string text = "(";
     for (std::size_t d = 0; d < shape.size(); ++d) {
         text += (d > 0 ? ", " : "") + std::to_string(shape[d]);
@@ -186,17 +186,44 @@ std::string borrowed_array::shape_string() const {
     return text + (shape.size() == 1 ? ",)" : ")");
 }
 
-std::string borrowed_array::position_name(std::int64_t flat_index) const {
+std::string element_name(std::string_view name, std::span<const std::int64_t> shape,
+                         std::int64_t flat_index) {
     std::vector<std::int64_t> index(shape.size());
     for (std::size_t d = shape.size(); d-- > 0;) {
         index[d] = shape[d] > 0 ? flat_index % shape[d] : 0;
         flat_index = shape[d] > 0 ? flat_index / shape[d] : 0;
     }
-    std::string text = name + "[";
+    std::string text = std::string(name) + "[";
     for (std::size_t d = 0; d < index.size(); ++d) {
         text += (d > 0 ? ", " : "") + std::to_string(index[d]);
     }
     return text + "]";
+}
+
+void check_not_negative(std::span<const std::int64_t> values, std::span<const std::int64_t> shape,
+                        std::string_view name, std::string_view why) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (values[i] < 0) {
+            throw py::value_error(element_name(name, shape, static_cast<std::int64_t>(i)) + " = " +
+                                  std::to_string(values[i]) + " " + std::string(why));
+        }
+    }
+}
+
+std::vector<std::int64_t> targets_in_vocabulary(const borrowed_array& logits, py::handle targets_object,
+                                                bool ignored_allowed) {
+    const std::vector<std::int64_t> shape = targets_shape(logits);
+    std::vector<std::int64_t> targets = integers_in_c_order(targets_object, "targets", shape);
+    const std::int64_t vocabulary_size = logits.shape.back();
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (targets[i] >= vocabulary_size || (targets[i] < 0 && !ignored_allowed)) {
+            throw py::value_error(element_name("targets", shape, static_cast<std::int64_t>(i)) + " = " +
+                                  std::to_string(targets[i]) + " is outside the vocabulary [0, " +
+                                  std::to_string(vocabulary_size) + ") of the logits" +
+                                  (targets[i] < 0 ? " (ignored targets cannot be coded)" : ""));
+        }
+    }
+    return targets;
 }
 
 borrowed_array borrow_array(py::handle object, std::string_view argument_name) {
@@ -266,10 +293,8 @@ std::vector<std::int64_t> integers_in_c_order(py::handle object, std::string_vie
         throw py::type_error(array.name + ": dtype " + array.dtype_name + " is not an integer dtype");
     }
     if (!std::equal(array.shape.begin(), array.shape.end(), expected_shape.begin(), expected_shape.end())) {
-        borrowed_array expected;
-        expected.shape.assign(expected_shape.begin(), expected_shape.end());
         throw py::value_error(array.name + ": shape " + array.shape_string() + " differs from the expected " +
-                              expected.shape_string());
+                              shape_string(expected_shape));
     }
     std::vector<std::int64_t> values;
     values.reserve(static_cast<std::size_t>(array.element_count()));

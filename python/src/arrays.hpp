@@ -32,6 +32,11 @@ enum class element_kind {
     other
 };
 
+// "(2, 3)": a shape as NumPy prints it.
+std::string shape_string(std::span<const std::int64_t> shape);
+// The name of element `flat_index` (C order) of an array called `name` of that shape: "targets[1, 4]".
+std::string element_name(std::string_view name, std::span<const std::int64_t> shape, std::int64_t flat_index);
+
 // A read-only view of an array owned by a Python object (kept alive by `owner`).
 struct borrowed_array {
     py::object owner; // the NumPy array or the DLPack capsule
@@ -46,10 +51,22 @@ struct borrowed_array {
     [[nodiscard]] std::int64_t ndim() const noexcept { return static_cast<std::int64_t>(shape.size()); }
     [[nodiscard]] std::int64_t element_count() const noexcept;
     // "(2, 3)"
-    [[nodiscard]] std::string shape_string() const;
+    [[nodiscard]] std::string shape_string() const { return python::shape_string(shape); }
     // The name of element `flat_index` in C order: "targets[1, 4]".
-    [[nodiscard]] std::string position_name(std::int64_t flat_index) const;
+    [[nodiscard]] std::string position_name(std::int64_t flat_index) const {
+        return element_name(name, shape, flat_index);
+    }
 };
+
+// Raises ValueError "<name>[i] = v <why>" for the first negative value of an array of that shape.
+void check_not_negative(std::span<const std::int64_t> values, std::span<const std::int64_t> shape,
+                        std::string_view name, std::string_view why);
+
+// The targets of `logits` (integers shaped like its rows) in C order, each in [0, V); a negative
+// target is allowed (it skips its row) only when `ignored_allowed`. Raises ValueError naming the
+// first target outside the vocabulary.
+std::vector<std::int64_t> targets_in_vocabulary(const borrowed_array& logits, py::handle targets,
+                                                bool ignored_allowed);
 
 // Borrows `object` as an array: a torch tensor (or any other `__dlpack__` producer) through
 // DLPack, anything else through numpy.asarray (no copy for NumPy arrays; lists are converted).

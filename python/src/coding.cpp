@@ -91,25 +91,6 @@ decltype(auto) visit_logits_as_matrix(const borrowed_array& logits, Visitor&& vi
     return visit(matrix_view<Element>::row_major(copy.data(), rows, columns));
 }
 
-// The targets of the logits as int64 in C order, every one in [0, V) (else ValueError naming it).
-std::vector<std::int64_t> coded_targets(const borrowed_array& logits, const py::object& targets_object) {
-    const std::vector<std::int64_t> shape = targets_shape(logits);
-    std::vector<std::int64_t> targets = integers_in_c_order(targets_object, "targets", shape);
-    const std::int64_t vocabulary_size = logits.shape.back();
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-        if (targets[i] < 0 || targets[i] >= vocabulary_size) {
-            borrowed_array named;
-            named.name = "targets";
-            named.shape = shape;
-            throw py::value_error(named.position_name(static_cast<std::int64_t>(i)) + " = " +
-                                  std::to_string(targets[i]) + " is outside the vocabulary [0, " +
-                                  std::to_string(vocabulary_size) + ") of the logits" +
-                                  (targets[i] < 0 ? " (ignored targets cannot be coded)" : ""));
-        }
-    }
-    return targets;
-}
-
 // Raises ValueError unless precision is in [1, 31].
 void check_precision_argument(int precision) {
     if (precision < 1 || precision > max_precision_bits) {
@@ -141,7 +122,7 @@ encoded_report encode(const py::object& logits_object, const py::object& targets
                       bool verify) {
     check_precision_argument(precision);
     const borrowed_array logits = borrow_logits(logits_object, "logits");
-    const std::vector<std::int64_t> targets = coded_targets(logits, targets_object);
+    const std::vector<std::int64_t> targets = targets_in_vocabulary(logits, targets_object, false);
     coding_options options;
     options.precision_bits = precision;
     encoded_stream encoded;

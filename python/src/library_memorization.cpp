@@ -109,20 +109,6 @@ teacher_forced_tokens evaluate_logits(const borrowed_array& logits, const std::v
     return out;
 }
 
-// Raises ValueError naming the first element of `values` (shaped like `shape`) below 0.
-void check_not_negative(const std::vector<std::int64_t>& values, const std::vector<std::int64_t>& shape,
-                        const char* name, const char* why) {
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (values[i] < 0) {
-            borrowed_array named;
-            named.name = name;
-            named.shape = shape;
-            throw py::value_error(named.position_name(static_cast<std::int64_t>(i)) + " = " +
-                                  std::to_string(values[i]) + " " + why);
-        }
-    }
-}
-
 memorization_report
 memorization(const py::object& logits_object, const py::object& targets_object,
              const py::object& doc_offsets_object, const py::object& text_object,

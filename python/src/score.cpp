@@ -98,22 +98,6 @@ py::array_t<double> per_target_array(const std::vector<std::int64_t>& shape,
     return array;
 }
 
-// Raises ValueError for the first target at or above V, naming its position.
-void check_targets(const borrowed_array& logits, const std::vector<std::int64_t>& targets,
-                   const std::vector<std::int64_t>& shape) {
-    const std::int64_t vocabulary_size = logits.shape.back();
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-        if (targets[i] >= vocabulary_size) {
-            borrowed_array named;
-            named.name = "targets";
-            named.shape = shape;
-            throw py::value_error(named.position_name(static_cast<std::int64_t>(i)) + " = " +
-                                  std::to_string(targets[i]) + " is outside the vocabulary [0, " +
-                                  std::to_string(vocabulary_size) + ") of the logits");
-        }
-    }
-}
-
 score_report score(const py::object& logits_object, const py::object& targets_object, bool logprobs,
                    const py::object& token_bytes_object, double k_percent, unsigned threads, bool per_token) {
     if (!(k_percent > 0.0 && k_percent <= 100.0)) {
@@ -121,21 +105,11 @@ score_report score(const py::object& logits_object, const py::object& targets_ob
     }
     const borrowed_array logits = borrow_logits(logits_object, "logits");
     const std::vector<std::int64_t> shape = targets_shape(logits);
-    const std::vector<std::int64_t> targets = integers_in_c_order(targets_object, "targets", shape);
-    check_targets(logits, targets, shape);
+    const std::vector<std::int64_t> targets = targets_in_vocabulary(logits, targets_object, true);
     std::optional<std::vector<std::int64_t>> token_bytes;
     if (!token_bytes_object.is_none()) {
         token_bytes = integers_in_c_order(token_bytes_object, "token_bytes", shape);
-        for (std::size_t i = 0; i < token_bytes->size(); ++i) {
-            if ((*token_bytes)[i] < 0) {
-                borrowed_array named;
-                named.name = "token_bytes";
-                named.shape = shape;
-                throw py::value_error(named.position_name(static_cast<std::int64_t>(i)) + " = " +
-                                      std::to_string((*token_bytes)[i]) +
-                                      " (byte counts cannot be negative)");
-            }
-        }
+        check_not_negative(*token_bytes, shape, "token_bytes", "(byte counts cannot be negative)");
     }
     score_options options;
     options.threads = threads;

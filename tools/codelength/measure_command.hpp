@@ -40,17 +40,6 @@ struct measurement : compression_measurement {
 
 namespace detail {
 
-// size_bits / bytes, undefined (nullopt) for an empty file.
-inline std::optional<double> per_byte_bits(double size_bits, std::uint64_t bytes) {
-    return bits_per_byte_of(size_bits, bytes);
-}
-
-inline std::optional<double> mb_per_second(std::uint64_t bytes, double seconds) {
-    compression_measurement sized;
-    sized.bytes = bytes;
-    return sized.mb_per_second(seconds);
-}
-
 // Compresses, decompresses and compares one input; measures the baselines (measure_compression),
 // with a progress bar.
 inline measurement measure_one(const std::string& name, const std::vector<std::uint8_t>& input,
@@ -86,10 +75,10 @@ inline json_object baselines_json(const baseline_sizes& sizes) {
 
 inline json_object baselines_bits_per_byte_json(const baseline_sizes& sizes, std::uint64_t bytes) {
     json_object o;
-    o.add("gzip_9", per_byte_bits(8.0 * static_cast<double>(sizes.gzip_9), bytes))
-        .add("xz_9", per_byte_bits(8.0 * static_cast<double>(sizes.xz_9), bytes))
-        .add("zstd_19", per_byte_bits(8.0 * static_cast<double>(sizes.zstd_19), bytes))
-        .add("brotli_11", per_byte_bits(8.0 * static_cast<double>(sizes.brotli_11), bytes));
+    o.add("gzip_9", bits_per_byte_of(8.0 * static_cast<double>(sizes.gzip_9), bytes))
+        .add("xz_9", bits_per_byte_of(8.0 * static_cast<double>(sizes.xz_9), bytes))
+        .add("zstd_19", bits_per_byte_of(8.0 * static_cast<double>(sizes.zstd_19), bytes))
+        .add("brotli_11", bits_per_byte_of(8.0 * static_cast<double>(sizes.brotli_11), bytes));
     return o;
 }
 
@@ -103,19 +92,19 @@ inline json_object measurement_json(const measurement& m, const compression_opti
         .add("model", model_name(options.model))
         .add("memory_mib", static_cast<std::int64_t>(options.memory_mib))
         .add("ideal_bits", m.ideal_bits)
-        .add("ideal_bits_per_byte", per_byte_bits(m.ideal_bits, m.bytes))
+        .add("ideal_bits_per_byte", m.ideal_bits_per_byte())
         .add("coded_bytes", static_cast<std::int64_t>(m.coded_bytes))
         .add("header_bytes", static_cast<std::int64_t>(m.header_bytes))
         .add("stored", m.stored)
         .add("round_trip_verified", true)
-        .add("bits_per_byte", per_byte_bits(8.0 * static_cast<double>(m.coded_bytes), m.bytes))
+        .add("bits_per_byte", m.coded_bits_per_byte())
         .add_object("baselines", baselines_json(m.baselines))
         .add_object("baselines_bits_per_byte", baselines_bits_per_byte_json(m.baselines, m.bytes));
     if (timing) {
         o.add("seconds", m.seconds)
-            .add("mb_per_s", mb_per_second(m.bytes, m.seconds))
+            .add("mb_per_s", m.mb_per_second(m.seconds))
             .add("decompress_seconds", m.decompress_seconds)
-            .add("decompress_mb_per_s", mb_per_second(m.bytes, m.decompress_seconds));
+            .add("decompress_mb_per_s", m.mb_per_second(m.decompress_seconds));
     }
     return o;
 }
@@ -135,17 +124,14 @@ inline std::string shorten(const std::string& name, std::size_t width) {
 }
 
 inline void print_table_row(const measurement& m, std::size_t name_width, bool timing) {
-    const auto bpb = [&](std::uint64_t size) {
-        return fixed3(per_byte_bits(8.0 * static_cast<double>(size), m.bytes));
-    };
+    const auto bpb = [&](std::uint64_t size) { return fixed3(m.bits_per_byte(size)); };
     std::printf("%-*s %12llu %9s %12llu %7s | %7s %7s %7s %9s", static_cast<int>(name_width),
                 shorten(m.file, name_width).c_str(), static_cast<unsigned long long>(m.bytes),
-                fixed3(per_byte_bits(m.ideal_bits, m.bytes)).c_str(),
-                static_cast<unsigned long long>(m.coded_bytes), bpb(m.coded_bytes).c_str(),
-                bpb(m.baselines.gzip_9).c_str(), bpb(m.baselines.xz_9).c_str(),
+                fixed3(m.ideal_bits_per_byte()).c_str(), static_cast<unsigned long long>(m.coded_bytes),
+                bpb(m.coded_bytes).c_str(), bpb(m.baselines.gzip_9).c_str(), bpb(m.baselines.xz_9).c_str(),
                 bpb(m.baselines.zstd_19).c_str(), bpb(m.baselines.brotli_11).c_str());
     if (timing) {
-        std::printf(" | %8s", fixed3(mb_per_second(m.bytes, m.seconds)).c_str());
+        std::printf(" | %8s", fixed3(m.mb_per_second(m.seconds)).c_str());
     }
     std::printf("\n");
 }
