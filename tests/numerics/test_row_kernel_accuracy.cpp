@@ -14,6 +14,9 @@
 #include "codelength/numerics/compensated_sum.hpp"
 #include "codelength/numerics/numerics.hpp"
 #include "support/catch.hpp"
+#if defined(CODELENGTH_USE_XSIMD)
+#include "codelength/numerics/simd_exp.hpp" // the exp of this unit's target, tested directly
+#endif
 
 namespace {
 
@@ -217,8 +220,13 @@ TEST_CASE("simd exp: relative error within the constants the accuracy bound uses
     check_from(0x80000000U, 61, bits_of(lowest));
     check_from(bits_of(-0.25F), 1, bits_of(-1.0F)); // |r| up to ln2 / 2, where the fit is worst
     INFO("worst relative error " << worst_total << ", without the ln2f bias " << worst_adjusted);
+#if defined(__FMA__) || defined(__AVX512F__) || defined(__aarch64__)
     CHECK(worst_adjusted <= exp_polynomial_error);
     CHECK(worst_total <= exp_total_error);
     CHECK(worst_adjusted > 1.5e-7); // the constants are tight: a sample this dense gets near them
+#else // without FMA the reduction splits ln 2 (no ln2f bias): within the fused version's bound
+    WARN("exp without FMA: worst relative error " << worst_total);
+    CHECK(worst_total <= exp_total_error);
+#endif
 }
 #endif

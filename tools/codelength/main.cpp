@@ -5,6 +5,7 @@
 #include <string>
 
 #include "arguments.hpp"
+#include "codelength/numerics/dispatch.hpp"
 #include "codelength/version.hpp"
 #include "compress_command.hpp"
 #include "decode_command.hpp"
@@ -58,6 +59,15 @@ int main(int argc, char** argv) {
     const std::string command = argv[1];
     if (command == "--version") {
         std::printf("codelength %s\n", codelength::version_string);
+        // The kernels' path (CODELENGTH_ISA chooses a narrower one) and what this machine runs.
+        std::printf("kernels: %s (available:",
+                    codelength::instruction_set_name(codelength::active_instruction_set()));
+        for (const auto isa : codelength::all_instruction_sets) {
+            if (codelength::instruction_set_available(isa)) {
+                std::printf(" %s", codelength::instruction_set_name(isa));
+            }
+        }
+        std::printf(")\n");
         return 0;
     }
     try {

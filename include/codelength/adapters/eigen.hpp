@@ -8,11 +8,12 @@
 
 #include <Eigen/Core>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/core/model_concepts.hpp"
 #include "codelength/models/logits_replay.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // A view of an Eigen expression with direct memory access (Matrix, Array, Map, Ref, Block,
 // Transpose of those): element (r, c) at data() + r * row_stride + c * column_stride, with the
@@ -64,4 +65,4 @@ template <class Derived>
 template <class Derived>
 void make_logits_replay(Eigen::PlainObjectBase<Derived>&& temporary) = delete;
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -9,12 +9,13 @@
 #include <type_traits>
 
 #include "codelength/adapters/xtensor_compat.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/core/model_concepts.hpp"
 #include "codelength/models/logits_replay.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 namespace detail {
 // xtensor expressions whose elements live in memory at data() + data_offset() + index . strides().
@@ -86,4 +87,4 @@ void make_logits_replay(xt::xarray_container<EC, L, SC, Tag>&& temporary) = dele
 template <class EC, std::size_t N, xt::layout_type L, class Tag>
 void make_logits_replay(xt::xtensor_container<EC, N, L, Tag>&& temporary) = delete;
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

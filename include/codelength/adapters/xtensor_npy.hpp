@@ -6,9 +6,10 @@
 #include <vector>
 
 #include "codelength/adapters/xtensor_compat.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/io/npy_reader.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // A read-only xtensor adaptor over the array's data, shaped and laid out like the file (C or
 // Fortran order). It shares ownership of the mapping or buffer, so it may outlive `array`.
@@ -28,4 +29,4 @@ template <npy_element Element>
                                                          layout);
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -31,9 +31,10 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Sizes in bytes of the four reference compressors' output for one input.
 struct baseline_sizes {
@@ -177,4 +178,4 @@ inline baseline_sizes measure_baselines(std::span<const std::uint8_t> input) {
     return sizes;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -16,10 +16,11 @@
 
 #include "codelength/baselines/baselines.hpp"
 #include "codelength/compress/byte_codec.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/detail/little_endian.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // size_bits / bytes: bits per byte, std::nullopt for an empty input.
 [[nodiscard]] inline std::optional<double> bits_per_byte_of(double size_bits, std::uint64_t bytes) noexcept {
@@ -136,4 +137,4 @@ using measurement_progress = std::function<void(const char* phase, std::uint64_t
     return m;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

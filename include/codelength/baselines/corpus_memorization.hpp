@@ -13,13 +13,14 @@
 #include <vector>
 
 #include "codelength/baselines/document_compression.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/metrics/memorization.hpp"
 #include "codelength/metrics/min_k.hpp"
 #include "codelength/numerics/row_kernel.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Per-target values of teacher-forced rows: surprisal, ln p, Min-K%++ z and rank.
 struct teacher_forced_tokens {
@@ -258,4 +259,4 @@ measure_corpus_memorization(const teacher_forced_tokens& model,
     return records;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -13,10 +13,11 @@
 #include <zlib.h>
 
 #include "codelength/baselines/baselines.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/metrics/memorization.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Size in bytes of zlib's compress2 at Z_DEFAULT_COMPRESSION (level 6): the zlib-format stream
 // (2-byte header, 4-byte Adler-32 trailer) of Python's zlib.compress(input).
@@ -62,4 +63,4 @@ namespace codelength::inline v0 {
     };
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -11,9 +11,10 @@
 #include <vector>
 
 #include "codelength/baselines/baselines.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/metrics/mdl_weights.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Size in bytes of the zstd -19 frame of the weights file at `path` (zstd_19_bytes).
 // Throws io_error naming the path when it cannot be read.
@@ -22,4 +23,4 @@ namespace codelength::inline v0 {
     return zstd_19_bytes(bytes);
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

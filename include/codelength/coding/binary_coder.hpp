@@ -23,9 +23,10 @@
 
 #include "codelength/coding/byte_io.hpp"
 #include "codelength/coding/range_coder.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 namespace detail {
 
@@ -165,4 +166,4 @@ using binary_encoder = basic_binary_encoder<ProbabilityBits, std::vector<std::ui
 template <int ProbabilityBits = 12>
 using binary_decoder = basic_binary_decoder<ProbabilityBits, span_source>;
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -5,13 +5,15 @@
 //   codelength::span_source source(bytes);    // a byte_source; get() past the end yields 0
 #pragma once
 
+#include "codelength/core/config.hpp"
+
 #include <concepts>
 #include <cstdint>
 #include <ranges>
 #include <span>
 #include <utility>
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Something an encoder appends bytes to: `push_back(std::uint8_t)` (std::vector, std::string,
 // std::deque) or `put(std::uint8_t)`. Encoders hold a sink by reference.
@@ -115,4 +117,4 @@ static_assert(byte_source<span_source>);
 static_assert(byte_sink<counting_sink>);
 static_assert(nothrow_byte_source<span_source> && nothrow_byte_sink<counting_sink>);
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -1,7 +1,11 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum the stream format keeps
 // of its header and of the original symbols. Table-driven slice-by-8 everywhere; the SSE4.2
-// crc32 instruction when the compiler targets it (__SSE4_2__), with identical results.
+// crc32 instruction when the compiler targets it (__SSE4_2__), or, with codelength::dispatch,
+// when the CPU has it (the avx2 and avx512 paths), with identical results.
 #pragma once
+
+#include "codelength/core/config.hpp"
+#include "codelength/numerics/dispatch.hpp"
 
 #include <array>
 #include <cstddef>
@@ -16,9 +20,10 @@
 #define CODELENGTH_CRC32C_SSE42 0
 #endif
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
-// Whether crc32c() runs on the SSE4.2 crc32 instruction in this build (results are identical).
+// Whether the inlined crc32c() of this translation unit's target runs on the SSE4.2 crc32
+// instruction (results are identical; with codelength::dispatch the CPU decides instead).
 inline constexpr bool crc32c_hardware_accelerated = CODELENGTH_CRC32C_SSE42 != 0;
 
 namespace detail {
@@ -90,12 +95,22 @@ inline constexpr crc32c_table_set crc32c_tables = make_crc32c_tables();
 }
 #endif
 
-[[nodiscard]] inline std::uint32_t crc32c_advance(std::uint32_t state, const unsigned char* data,
-                                                  std::size_t size) noexcept {
+// The fastest version this translation unit's target allows.
+[[nodiscard]] inline std::uint32_t crc32c_advance_fastest(std::uint32_t state, const unsigned char* data,
+                                                          std::size_t size) noexcept {
 #if CODELENGTH_CRC32C_SSE42
     return crc32c_advance_sse42(state, data, size);
 #else
     return crc32c_advance_portable(state, data, size);
+#endif
+}
+
+[[nodiscard]] inline std::uint32_t crc32c_advance(std::uint32_t state, const unsigned char* data,
+                                                  std::size_t size) noexcept {
+#if defined(CODELENGTH_DISPATCH)
+    return kernel_abi::active_kernels().crc32c_advance(state, data, size);
+#else
+    return crc32c_advance_fastest(state, data, size);
 #endif
 }
 
@@ -144,4 +159,4 @@ inline constexpr crc32c_table_set crc32c_tables = make_crc32c_tables();
     return ~state;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

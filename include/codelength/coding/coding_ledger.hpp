@@ -7,9 +7,10 @@
 #include <limits>
 #include <optional>
 
+#include "codelength/core/config.hpp"
 #include "codelength/numerics/compensated_sum.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // What an encode cost, in bits, split by cause. Two identities hold exactly:
 //   header_bits + payload_bits == 8 * total_bytes                       (integers)
@@ -127,4 +128,4 @@ private:
 
 } // namespace detail
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -11,9 +11,11 @@
 // header against the payload can stop it; only a limit can. Raise them for inputs you trust.
 #pragma once
 
+#include "codelength/core/config.hpp"
+
 #include <cstdint>
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Limits on what one input may make a decoder produce and allocate.
 struct decoding_limits {
@@ -28,4 +30,4 @@ struct decoding_limits {
     std::uint32_t max_memory_mib = 1024;
 };
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -2,6 +2,8 @@
 // with (not a cryptographic hash: it detects accidents, not forgeries).
 #pragma once
 
+#include "codelength/core/config.hpp"
+
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -9,7 +11,7 @@
 #include <cstring>
 #include <span>
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 namespace detail {
 
@@ -128,4 +130,4 @@ private:
     std::uint64_t m_length_bytes = 0;
 };
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -3,12 +3,14 @@
 // range coder's power-of-two total.
 #pragma once
 
+#include "codelength/core/config.hpp"
+
 #include <array>
 #include <concepts>
 #include <cstdint>
 #include <span>
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // A model whose next_frequencies(out) fills 256 integer frequencies (each >= 1) for the next
 // byte and returns their total T (T <= 2^frequency_total_bits), and whose update(token) learns
@@ -39,4 +41,4 @@ namespace detail {
 
 } // namespace detail
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -42,6 +42,7 @@
 #include "codelength/coding/quantize_fixed_point.hpp"
 #include "codelength/coding/quantize_scalar.hpp"
 #include "codelength/coding/symbol_interval.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
@@ -49,11 +50,13 @@
 #include "codelength/core/units.hpp"
 #include "codelength/numerics/half_convert.hpp"
 #include "codelength/numerics/row_statistics.hpp"
-#if defined(CODELENGTH_USE_XSIMD)
+#if defined(CODELENGTH_DISPATCH)
+#include "codelength/numerics/dispatched_kernels.hpp"
+#elif defined(CODELENGTH_USE_XSIMD)
 #include "codelength/coding/quantize_simd.hpp"
 #endif
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // A symbol and its slot in the quantized CDF (what a decoder looks up).
 struct quantized_symbol {
@@ -93,7 +96,11 @@ inline constexpr std::int64_t quantize_chunk_elements = 2048;
 inline constexpr std::int64_t find_block_elements = 256;
 static_assert(quantize_chunk_elements % find_block_elements == 0);
 
-inline void check_quantizer_shape(std::int64_t vocabulary_size, int precision_bits, std::int64_t row_index) {
+// The argument checks; the callers of codelength::dispatch's kernels make them before the call.
+inline void check_quantizer_shape([[maybe_unused]] std::int64_t vocabulary_size,
+                                  [[maybe_unused]] int precision_bits,
+                                  [[maybe_unused]] std::int64_t row_index) {
+#if !defined(CODELENGTH_KERNEL_UNIT)
     if (precision_bits < 1 || precision_bits > max_precision_bits) {
         throw invalid_argument_error("quantize: precision_bits must be in [1, " +
                                      std::to_string(max_precision_bits) + "], got " +
@@ -112,19 +119,25 @@ inline void check_quantizer_shape(std::int64_t vocabulary_size, int precision_bi
             std::to_string(minimum_precision_bits(vocabulary_size)) +
             " (precision_bits_24 serves LLM vocabularies)");
     }
+#endif
 }
 
-inline void check_symbol(std::int64_t symbol, std::int64_t vocabulary_size, std::int64_t row_index) {
+inline void check_symbol([[maybe_unused]] std::int64_t symbol, [[maybe_unused]] std::int64_t vocabulary_size,
+                         [[maybe_unused]] std::int64_t row_index) {
+#if !defined(CODELENGTH_KERNEL_UNIT)
     if (symbol < 0 || symbol >= vocabulary_size) {
         throw target_out_of_range_error(row_index, symbol, vocabulary_size);
     }
+#endif
 }
 
-inline void check_value(std::uint32_t value, int precision_bits) {
+inline void check_value([[maybe_unused]] std::uint32_t value, [[maybe_unused]] int precision_bits) {
+#if !defined(CODELENGTH_KERNEL_UNIT)
     if (value >> static_cast<unsigned>(precision_bits) != 0) {
         throw invalid_argument_error("quantize: value " + std::to_string(value) +
                                      " is outside the CDF's [0, 2^" + std::to_string(precision_bits) + ")");
     }
+#endif
 }
 
 template <class Element>
@@ -180,11 +193,6 @@ private:
                            double_row ? static_cast<std::size_t>(quantize_chunk_elements) : 1> m_steps{};
 };
 
-[[noreturn]] inline void throw_invalid_logit(std::int64_t row_index, std::int64_t column, double value) {
-    throw invalid_row_error(row_index, std::string(std::isnan(value) ? "NaN" : "+inf") + " logit at column " +
-                                           std::to_string(column));
-}
-
 // Pass 1: the row's maximum; throws for NaN, +inf and rows of -inf only.
 template <class Kernel, class Element>
 widened_t<Element> row_maximum(chunk_reader<Element>& reader, std::int64_t row_index) {
@@ -197,14 +205,15 @@ widened_t<Element> row_maximum(chunk_reader<Element>& reader, std::int64_t row_i
         if (!scan.valid) {
             for (std::int64_t i = 0; i < n; ++i) {
                 if (!(values[i] < std::numeric_limits<value_type>::infinity())) {
-                    throw_invalid_logit(row_index, begin + i, static_cast<double>(values[i]));
+                    refuse_row(row_index, row_refusal{row_refusal::reason::bad_logit, begin + i,
+                                                      static_cast<double>(values[i])});
                 }
             }
         }
         max_logit = scan.max > max_logit ? scan.max : max_logit;
     }
     if (max_logit == -std::numeric_limits<value_type>::infinity()) {
-        throw invalid_row_error(row_index, "every logit is -inf");
+        refuse_row(row_index, row_refusal{row_refusal::reason::all_minus_infinity});
     }
     return max_logit;
 }
@@ -251,45 +260,56 @@ symbol_interval quantize_symbol_with(strided_row<Element> row, std::int64_t symb
 
 // cdf[1..V] hold the weights: turn them into the CDF.
 template <class Kernel>
-void finish_cdf(std::vector<std::uint32_t>& cdf, std::uint64_t total, int precision_bits) {
-    const auto vocabulary_size = static_cast<std::int64_t>(cdf.size()) - 1;
+void finish_cdf(std::uint32_t* cdf, std::int64_t vocabulary_size, std::uint64_t total, int precision_bits) {
     const std::uint64_t free_mass =
         (std::uint64_t{1} << precision_bits) - static_cast<std::uint64_t>(vocabulary_size);
     cdf[0] = 0;
-    Kernel::scan_cdf(cdf.data(), vocabulary_size, make_cdf_scale(total, free_mass)); // cdf[V] = 2^P
+    Kernel::scan_cdf(cdf, vocabulary_size, make_cdf_scale(total, free_mass)); // cdf[V] = 2^P
+}
+
+// Writes the row's CDF into cdf[0..V] (the shape is checked by the caller).
+template <class Kernel, class Element>
+void quantize_cdf_into(strided_row<Element> row, int precision_bits, std::int64_t row_index,
+                       std::uint32_t* cdf) {
+    chunk_reader<Element> reader(row);
+    const auto max_logit = row_maximum<Kernel>(reader, row_index);
+    std::uint64_t total = 0;
+    for (std::int64_t begin = 0; begin < row.size; begin += quantize_chunk_elements) {
+        const std::int64_t n = std::min(quantize_chunk_elements, row.size - begin);
+        total += Kernel::store_weights(reader.steps(begin, n, max_logit), 0, n, cdf + 1 + begin);
+    }
+    finish_cdf<Kernel>(cdf, row.size, total, precision_bits);
 }
 
 template <class Kernel, class Element>
 void quantize_cdf_with(strided_row<Element> row, int precision_bits, std::int64_t row_index,
                        std::vector<std::uint32_t>& cdf) {
     check_quantizer_shape(row.size, precision_bits, row_index);
-    chunk_reader<Element> reader(row);
-    const auto max_logit = row_maximum<Kernel>(reader, row_index);
     cdf.resize(static_cast<std::size_t>(row.size) + 1);
-    std::uint64_t total = 0;
-    for (std::int64_t begin = 0; begin < row.size; begin += quantize_chunk_elements) {
-        const std::int64_t n = std::min(quantize_chunk_elements, row.size - begin);
-        total += Kernel::store_weights(reader.steps(begin, n, max_logit), 0, n, cdf.data() + 1 + begin);
-    }
-    finish_cdf<Kernel>(cdf, total, precision_bits);
+    quantize_cdf_into<Kernel>(row, precision_bits, row_index, cdf.data());
 }
 
-// Block sums without allocating for vocabularies up to 2^18 (1024 blocks of 256).
+// Block sums without allocating for vocabularies up to 2^18 (1024 blocks of 256). (new[], not
+// std::vector: a std:: template compiled in a unit of codelength::dispatch would be a weak symbol
+// built for that unit's instruction set.)
 class block_sums {
 public:
     explicit block_sums(std::int64_t blocks) {
         if (blocks > static_cast<std::int64_t>(m_inline.size())) {
-            m_heap.resize(static_cast<std::size_t>(blocks));
-            m_data = m_heap.data();
+            m_data = new std::uint64_t[static_cast<std::size_t>(blocks)];
         }
     }
     block_sums(const block_sums&) = delete;
     block_sums& operator=(const block_sums&) = delete;
+    ~block_sums() {
+        if (m_data != m_inline.data()) {
+            delete[] m_data;
+        }
+    }
     [[nodiscard]] std::uint64_t* data() noexcept { return m_data; }
 
 private:
     std::array<std::uint64_t, 1024> m_inline{};
-    std::vector<std::uint64_t> m_heap;
     std::uint64_t* m_data = m_inline.data();
 };
 
@@ -349,7 +369,7 @@ quantized_symbol quantize_find_symbol_with(strided_row<Element> row, std::uint32
         low = high;
     }
     // Unreachable: the block's last entry is the next block's first (> value) or 2^P (> value).
-    throw invalid_row_error(row_index, "quantize_find_symbol: internal error, value not found");
+    refuse_row(row_index, row_refusal{row_refusal::reason::internal});
 }
 
 // --- Probabilities
@@ -417,14 +437,62 @@ void quantize_cdf_from_probabilities_with(std::span<const Probability> probabili
         cdf[i + 1] = w;
         total += w;
     }
-    finish_cdf<Kernel>(cdf, total, precision_bits);
+    finish_cdf<Kernel>(cdf.data(), vocabulary_size, total, precision_bits);
 }
+
+#if defined(CODELENGTH_DISPATCH)
+// The quantizer of the active path of codelength::dispatch: the kernels run whole rows.
+// scan_cdf alone serves the probabilities' CDF.
+struct dispatched_quantize_kernel {
+    static void scan_cdf(std::uint32_t* cdf, std::int64_t vocabulary_size, const cdf_scale& scale) noexcept {
+        kernel_abi::active_kernels().scan_cdf(cdf, vocabulary_size, scale.multiplier, scale.shift);
+    }
+
+    template <class Element>
+    static symbol_interval quantize_symbol(strided_row<Element> row, std::int64_t symbol, int precision_bits,
+                                           std::int64_t row_index) {
+        check_quantizer_shape(row.size, precision_bits, row_index);
+        check_symbol(symbol, row.size, row_index);
+        kernel_abi::quantize_output out{};
+        kernel_abi::active_kernels().quantize_symbol[kernel_element_index<Element>()](kernel_row(row), symbol,
+                                                                                      precision_bits, &out);
+        throw_if_fault(out.fault, row_index);
+        return symbol_interval{out.cdf_low, out.frequency};
+    }
+
+    template <class Element>
+    static quantized_symbol quantize_find_symbol(strided_row<Element> row, std::uint32_t value,
+                                                 int precision_bits, std::int64_t row_index) {
+        check_quantizer_shape(row.size, precision_bits, row_index);
+        check_value(value, precision_bits);
+        kernel_abi::quantize_output out{};
+        kernel_abi::active_kernels().quantize_find_symbol[kernel_element_index<Element>()](
+            kernel_row(row), value, precision_bits, &out);
+        throw_if_fault(out.fault, row_index);
+        return quantized_symbol{out.symbol, symbol_interval{out.cdf_low, out.frequency}};
+    }
+
+    template <class Element>
+    static void quantized_cdf(strided_row<Element> row, int precision_bits, std::int64_t row_index,
+                              std::vector<std::uint32_t>& cdf) {
+        check_quantizer_shape(row.size, precision_bits, row_index);
+        cdf.resize(static_cast<std::size_t>(row.size) + 1);
+        kernel_abi::row_fault fault{};
+        kernel_abi::active_kernels().quantized_cdf[kernel_element_index<Element>()](
+            kernel_row(row), precision_bits, cdf.data(), &fault);
+        if (fault.kind != kernel_abi::fault_kind::none) {
+            cdf.clear(); // a failed assign leaves the quantized_cdf empty, as on the header path
+        }
+        throw_if_fault(fault, row_index);
+    }
+};
+#endif
 
 // Runs `call` with the kernel that `kernel` selects in this build.
 template <class Call>
 decltype(auto) with_quantize_kernel(kernel_choice kernel, Call&& call) {
     check_kernel_available(kernel); // kernel_choice::simd without xsimd throws
-#if defined(CODELENGTH_USE_XSIMD)
+#if defined(CODELENGTH_USE_XSIMD) && !defined(CODELENGTH_DISPATCH)
     if (kernel != kernel_choice::scalar) {
         return call(simd_quantize_kernel{});
     }
@@ -448,6 +516,11 @@ template <row_element Element>
 [[nodiscard]] symbol_interval quantize_symbol(strided_row<Element> logits, std::int64_t symbol,
                                               int precision_bits, std::int64_t row_index = 0,
                                               kernel_choice kernel = kernel_choice::automatic) {
+#if defined(CODELENGTH_DISPATCH)
+    if (kernel != kernel_choice::scalar) {
+        return detail::dispatched_quantize_kernel::quantize_symbol(logits, symbol, precision_bits, row_index);
+    }
+#endif
     return detail::with_quantize_kernel(kernel, [&](auto k) {
         return detail::quantize_symbol_with<decltype(k)>(logits, symbol, precision_bits, row_index);
     });
@@ -461,6 +534,12 @@ template <row_element Element>
 [[nodiscard]] quantized_symbol quantize_find_symbol(strided_row<Element> logits, std::uint32_t value,
                                                     int precision_bits, std::int64_t row_index = 0,
                                                     kernel_choice kernel = kernel_choice::automatic) {
+#if defined(CODELENGTH_DISPATCH)
+    if (kernel != kernel_choice::scalar) {
+        return detail::dispatched_quantize_kernel::quantize_find_symbol(logits, value, precision_bits,
+                                                                        row_index);
+    }
+#endif
     return detail::with_quantize_kernel(kernel, [&](auto k) {
         return detail::quantize_find_symbol_with<decltype(k)>(logits, value, precision_bits, row_index);
     });
@@ -499,9 +578,21 @@ public:
                             kernel_choice kernel = kernel_choice::automatic) {
         m_precision_bits = 0; // stays empty if a check throws
         m_cdf.clear();
-        detail::with_quantize_kernel(kernel, [&](auto k) {
-            detail::quantize_cdf_with<decltype(k)>(logits, precision_bits, row_index, m_cdf);
-        });
+        try {
+#if defined(CODELENGTH_DISPATCH)
+            if (kernel != kernel_choice::scalar) {
+                detail::dispatched_quantize_kernel::quantized_cdf(logits, precision_bits, row_index, m_cdf);
+            } else
+#endif
+            {
+                detail::with_quantize_kernel(kernel, [&](auto k) {
+                    detail::quantize_cdf_with<decltype(k)>(logits, precision_bits, row_index, m_cdf);
+                });
+            }
+        } catch (...) { // a row refused after the CDF was sized
+            m_cdf.clear();
+            throw;
+        }
         m_precision_bits = precision_bits;
         m_row_index = row_index;
     }
@@ -522,7 +613,9 @@ public:
     [[nodiscard]] std::int64_t size() const noexcept {
         return m_cdf.empty() ? 0 : static_cast<std::int64_t>(m_cdf.size()) - 1;
     }
-    [[nodiscard]] int precision_bits() const noexcept { return m_precision_bits; }
+    [[nodiscard]] int precision_bits() const noexcept {
+        return m_precision_bits;
+    }
     // 2^P, the CDF's total.
     [[nodiscard]] std::uint32_t total() const noexcept {
         return m_cdf.empty() ? 0 : std::uint32_t{1} << static_cast<unsigned>(m_precision_bits);
@@ -554,7 +647,9 @@ public:
     }
 
     // The CDF entries, V + 1 of them.
-    [[nodiscard]] std::span<const std::uint32_t> cdf() const noexcept { return m_cdf; }
+    [[nodiscard]] std::span<const std::uint32_t> cdf() const noexcept {
+        return m_cdf;
+    }
 
 private:
     template <class Probability>
@@ -562,10 +657,18 @@ private:
                               std::int64_t row_index, kernel_choice kernel) {
         m_precision_bits = 0;
         m_cdf.clear();
-        detail::with_quantize_kernel(kernel, [&](auto k) {
-            detail::quantize_cdf_from_probabilities_with<decltype(k)>(probabilities, precision_bits,
-                                                                      row_index, m_cdf);
-        });
+#if defined(CODELENGTH_DISPATCH)
+        if (kernel != kernel_choice::scalar) {
+            detail::quantize_cdf_from_probabilities_with<detail::dispatched_quantize_kernel>(
+                probabilities, precision_bits, row_index, m_cdf);
+        } else
+#endif
+        {
+            detail::with_quantize_kernel(kernel, [&](auto k) {
+                detail::quantize_cdf_from_probabilities_with<decltype(k)>(probabilities, precision_bits,
+                                                                          row_index, m_cdf);
+            });
+        }
         m_precision_bits = precision_bits;
         m_row_index = row_index;
     }
@@ -575,4 +678,4 @@ private:
     std::int64_t m_row_index = 0;
 };
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <limits>
 
-namespace codelength::inline v0::detail {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail {
 
 static_assert(std::numeric_limits<float>::is_iec559 && std::numeric_limits<double>::is_iec559,
               "codelength quantization needs IEEE 754 binary32 and binary64");
@@ -168,4 +168,4 @@ struct cdf_scale {
     return 31 - floor_log2(max_probability);
 }
 
-} // namespace codelength::inline v0::detail
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail

@@ -6,8 +6,9 @@
 #include <limits>
 
 #include "codelength/coding/quantize_fixed_point.hpp"
+#include "codelength/core/config.hpp"
 
-namespace codelength::inline v0::detail {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail {
 
 // Where a kernel reads exponent steps: a contiguous run of float logits (steps computed on
 // the fly against the row maximum) or steps computed beforehand (double rows).
@@ -77,4 +78,4 @@ struct scalar_quantize_kernel {
     }
 };
 
-} // namespace codelength::inline v0::detail
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail

@@ -13,6 +13,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "codelength/core/config.hpp"
 #include "codelength/detail/xsimd_compat.hpp"
 
 #if defined(__AVX2__) || defined(__AVX512F__)
@@ -29,7 +30,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-namespace codelength::inline v0::detail {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail {
 
 // Steps n = trunc(min((m - z) * K, 32767)) of the float lanes at logits + i: the same two
 // rounded operations as the scalar exponent_steps (a product feeds only min, never an add).
@@ -252,7 +253,7 @@ struct simd_quantize_kernel {
     }
 };
 
-} // namespace codelength::inline v0::detail
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

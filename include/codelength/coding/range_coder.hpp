@@ -40,9 +40,10 @@
 
 #include "codelength/coding/byte_io.hpp"
 #include "codelength/coding/symbol_interval.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 namespace detail {
 
@@ -425,4 +426,4 @@ private:
 using default_range_encoder = range_encoder<std::vector<std::uint8_t>>;
 using default_range_decoder = range_decoder<span_source>;
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

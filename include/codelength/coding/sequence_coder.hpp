@@ -36,12 +36,13 @@
 #include "codelength/coding/stream_errors.hpp"
 #include "codelength/coding/stream_format.hpp"
 #include "codelength/coding/symbol_interval.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/core/model_concepts.hpp"
 #include "codelength/numerics/row_kernel.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // How encode_sequence codes.
 struct coding_options {
@@ -417,4 +418,4 @@ requires std::invocable<MakeModel&> encoded_stream verify_round_trip(MakeModel&&
     return encoded;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -5,9 +5,10 @@
 #include <cstdint>
 #include <string>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Base of every stream decoding failure; what() is "byte offset N: <reason>".
 class stream_error : public format_error {
@@ -79,4 +80,4 @@ public:
     using stream_error::stream_error;
 };
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -56,11 +56,12 @@
 #include "codelength/coding/checksum.hpp"
 #include "codelength/coding/stream_errors.hpp"
 #include "codelength/coding/symbol_interval.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/half_types.hpp"
 #include "codelength/detail/little_endian.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // The first four bytes of every stream.
 inline constexpr std::array<std::uint8_t, 4> stream_magic = {0x43, 0x4c, 0x45, 0x4e}; // "CLEN"
@@ -481,4 +482,4 @@ inline void check_stream_model(const stream_header& header, const stream_model_d
     }
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -2,9 +2,11 @@
 // whose total is 2^precision_bits.
 #pragma once
 
+#include "codelength/core/config.hpp"
+
 #include <cstdint>
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Largest supported CDF precision: totals up to 2^31 keep every CDF entry in 32 bits.
 inline constexpr int max_precision_bits = 31;
@@ -22,4 +24,4 @@ struct symbol_interval {
     friend constexpr bool operator==(symbol_interval, symbol_interval) = default;
 };
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

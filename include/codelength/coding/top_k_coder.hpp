@@ -26,8 +26,9 @@
 #include <vector>
 
 #include "codelength/coding/sequence_coder.hpp"
+#include "codelength/core/config.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // One row of a top-k model: k distinct token ids in [0, V) and their probabilities under the
 // model's full distribution (each finite and >= 0, summing to at most 1 + 1e-3; the escape
@@ -510,4 +511,4 @@ requires std::invocable<MakeModel&>
     return encoded;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

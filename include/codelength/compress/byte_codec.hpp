@@ -38,6 +38,7 @@
 #include "codelength/coding/frequency_model.hpp"
 #include "codelength/coding/range_coder.hpp"
 #include "codelength/coding/stream_errors.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/model_concepts.hpp"
 #include "codelength/detail/little_endian.hpp"
@@ -45,7 +46,7 @@
 #include "codelength/models/order0.hpp"
 #include "codelength/models/ppm.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Which built-in model codes a compressed file.
 enum class byte_model_kind : std::uint8_t { cm = 1, ppm = 2, order0 = 3 };
@@ -584,4 +585,4 @@ std::vector<std::uint8_t> decode_with(Model& model, std::span<const std::uint8_t
     return out;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -6,8 +6,9 @@
 #include <string_view>
 
 #include "codelength/compress/byte_codec.hpp"
+#include "codelength/core/config.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // The name of a byte model kind: "cm", "ppm" or "order0" ("?" for a value outside the enum).
 [[nodiscard]] inline const char* byte_model_name(byte_model_kind kind) noexcept {
@@ -33,4 +34,4 @@ namespace codelength::inline v0 {
     return std::nullopt;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

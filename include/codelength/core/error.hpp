@@ -2,13 +2,15 @@
 // message names where the problem is (file, row, byte offset).
 #pragma once
 
-#include "codelength/core/config.hpp"
+#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 
-namespace codelength::inline v0 {
+#include "codelength/core/config.hpp"
+
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Base of every exception the library throws on invalid input.
 class error : public std::runtime_error {
@@ -63,6 +65,41 @@ public:
 
 namespace detail {
 
+// Why a kernel cannot use a row of logits: a NaN or +inf logit at `column`, or every logit -inf.
+struct row_refusal {
+    enum class reason : std::uint8_t { bad_logit, all_minus_infinity, internal };
+    reason why = reason::bad_logit;
+    std::int64_t column = -1;
+    double value = 0.0;
+};
+
+// invalid_row_error's text for a refusal: "NaN logit at column 7", "every logit is -inf".
+[[nodiscard]] inline std::string row_refusal_message(const row_refusal& refusal) {
+    switch (refusal.why) {
+    case row_refusal::reason::bad_logit:
+        return std::string(std::isnan(refusal.value) ? "NaN" : "+inf") + " logit at column " +
+               std::to_string(refusal.column);
+    case row_refusal::reason::all_minus_infinity:
+        return "every logit is -inf";
+    case row_refusal::reason::internal:
+        break;
+    }
+    return "internal error: the quantized CDF does not hold the value";
+}
+
+// Refuses row `row_index`. The units of codelength::dispatch (CODELENGTH_KERNEL_UNIT) throw the
+// refusal itself, which they hand back to their caller, who throws the invalid_row_error: they
+// build no strings (whose std:: functions, compiled there for a wider instruction set, would be
+// weak symbols the linker could pick for the rest of the program).
+[[noreturn]] inline void refuse_row(std::int64_t row_index, const row_refusal& refusal) {
+#if defined(CODELENGTH_KERNEL_UNIT)
+    (void)row_index;
+    throw refusal;
+#else
+    throw invalid_row_error(row_index, row_refusal_message(refusal));
+#endif
+}
+
 // "1 byte", "2 bytes": a count and its noun, for messages.
 template <std::integral Count>
 [[nodiscard]] std::string count_noun(Count count, const char* singular, const char* plural) {
@@ -71,4 +108,4 @@ template <std::integral Count>
 
 } // namespace detail
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

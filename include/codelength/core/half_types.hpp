@@ -6,7 +6,7 @@
 #include <bit>
 #include <cstdint>
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // bfloat16 stored as its 16-bit word (the high half of an IEEE binary32).
 struct bfloat16 {
@@ -100,4 +100,4 @@ static_assert(sizeof(bfloat16) == 2 && sizeof(float16) == 2);
     return value;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

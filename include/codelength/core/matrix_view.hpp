@@ -5,9 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // One row: `size` elements, `stride` elements apart.
 template <class Element>
@@ -44,4 +45,4 @@ struct matrix_view {
     }
 };
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

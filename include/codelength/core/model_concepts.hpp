@@ -10,10 +10,11 @@
 #include <span>
 #include <type_traits>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 namespace customize {
 
@@ -349,4 +350,4 @@ void model_update_bit(Model& model, int bit) {
     }
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

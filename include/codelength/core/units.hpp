@@ -8,7 +8,7 @@
 
 #include "codelength/core/config.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // 1 nat = 1/ln 2 bits = log2(e) bits.
 inline constexpr double bits_per_nat = std::numbers::log2e;
@@ -24,4 +24,4 @@ enum class information_unit : std::uint8_t { bits, nats };
     return unit == information_unit::nats ? amount * bits_per_nat : amount;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

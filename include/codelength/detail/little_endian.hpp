@@ -1,10 +1,12 @@
 // Fixed-width little-endian integers in byte buffers, for the file formats' headers.
 #pragma once
 
+#include "codelength/core/config.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
-namespace codelength::inline v0::detail {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail {
 
 // Writes the low `bytes` bytes of value to out, least significant first.
 inline void store_le(std::uint8_t* out, std::uint64_t value, std::size_t bytes) noexcept {
@@ -22,4 +24,4 @@ inline void store_le(std::uint8_t* out, std::uint64_t value, std::size_t bytes) 
     return value;
 }
 
-} // namespace codelength::inline v0::detail
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail

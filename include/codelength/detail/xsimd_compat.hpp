@@ -2,9 +2,11 @@
 // and Conan). Only the SIMD kernels include it.
 #pragma once
 
+#include "codelength/core/config.hpp"
+
 #include <xsimd/xsimd.hpp>
 
-namespace codelength::inline v0::detail {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail {
 
 // xsimd::bitwise_cast to the batch type To: xsimd 11 changed the template argument from the
 // batch type to its element type.
@@ -17,4 +19,4 @@ To simd_bitwise_cast(const xsimd::batch<T, Arch>& x) noexcept {
 #endif
 }
 
-} // namespace codelength::inline v0::detail
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail

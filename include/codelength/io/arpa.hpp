@@ -25,10 +25,11 @@
 #include <utility>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/io/parse_double.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // The n-grams of one order n: entry i is the id tuple ids[i*n .. i*n+n) (oldest word first).
 // Invariant: tuples are strictly increasing in lexicographic order (so lookups are binary
@@ -464,4 +465,4 @@ inline void arpa_sort_order(arpa_order& o, const arpa_file& file, const std::str
     return parse_arpa(text, path.string());
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -13,6 +13,7 @@
 #include <system_error>
 #include <utility>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 
 // 1 where POSIX mmap is available; define it to 0 to force the reading fallback.
@@ -32,7 +33,7 @@
 #include <unistd.h>
 #endif
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // A whole file mapped read-only into memory; move-only, unmapped on destruction.
 // If another process truncates the file while it is mapped, reading the vanished pages raises
@@ -170,4 +171,4 @@ private:
 };
 
 } // namespace detail
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -27,10 +27,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/half_types.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big,
               "codelength/io: mixed-endian platforms are not supported");
@@ -643,4 +644,4 @@ private:
     return header;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -24,13 +24,14 @@
 #include <utility>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/io/mapped_file.hpp"
 #include "codelength/io/npy_header.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // How read_npy gets the bytes: `automatic` maps files of at least npy_map_threshold_bytes and
 // reads smaller ones; `map` always maps (reads where mmap is unavailable); `read` never maps.
@@ -511,4 +512,4 @@ inline npy_array parse_npy(std::span<const std::byte> file, const std::string& n
     return {name, detail::load_npy_bytes(file, name)};
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/io/mapped_file.hpp"
 #include "codelength/io/npy_header.hpp"
@@ -31,7 +32,7 @@
 #include <unistd.h> // fsync, fileno
 #endif
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // The element order of the values handed to write_npy.
 enum class npy_memory_order : std::uint8_t {
@@ -255,4 +256,4 @@ void write_npy(const std::filesystem::path& path, const Values& values,
     detail::write_npy_bytes(path, npy_traits<element>::dtype, std::as_bytes(elements), shape, order);
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

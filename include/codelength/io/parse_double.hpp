@@ -5,6 +5,8 @@
 // Define CODELENGTH_HAS_FLOAT_FROM_CHARS to 0 or 1 to override the detection.
 #pragma once
 
+#include "codelength/core/config.hpp"
+
 #include <cerrno>
 #include <charconv>
 #include <clocale>
@@ -34,7 +36,7 @@
 #endif
 #endif
 
-namespace codelength::inline v0::detail {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail {
 
 // Parses all of `text` as std::from_chars(first, last, value) does (chars_format::general: an
 // optional '-', decimal digits with an optional exponent, or inf/infinity/nan); nullopt for
@@ -96,4 +98,4 @@ namespace codelength::inline v0::detail {
 #endif
 }
 
-} // namespace codelength::inline v0::detail
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail

@@ -11,13 +11,14 @@
 #include <string_view>
 #include <utility>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/units.hpp"
 #include "codelength/metrics/word_count.hpp"
 #include "codelength/numerics/exact_sum.hpp"
 #include "codelength/numerics/row_statistics.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Totals of a scored corpus: surprisal bits, scored tokens, UTF-8 bytes and words.
 // Every ratio is a weighted total over the whole corpus (the lm-evaluation-harness
@@ -257,4 +258,4 @@ private:
     std::int64_t m_words = 0;
 };
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

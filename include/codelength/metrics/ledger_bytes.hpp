@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "codelength/coding/checksum.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/detail/little_endian.hpp"
 #include "codelength/metrics/code_length_ledger.hpp"
 #include "codelength/numerics/exact_sum.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // The first four bytes of a serialized ledger.
 inline constexpr std::array<std::uint8_t, 4> ledger_bytes_magic = {'C', 'L', 'L', 'G'};
@@ -205,4 +206,4 @@ private:
     }
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

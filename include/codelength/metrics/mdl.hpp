@@ -17,11 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/units.hpp"
 #include "codelength/numerics/compensated_sum.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // information_unit and to_bits(amount, unit) come from core/units.hpp.
 
@@ -328,4 +329,4 @@ struct compression_rates {
     return to_bits(prequential_code_length, unit) - to_bits(final_model_code_length, unit);
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -14,11 +14,12 @@
 #include <utility>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/units.hpp"
 #include "codelength/metrics/mdl.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // The inputs of compute_mdl; each is optional (see `codelength mdl --help` for their meaning).
 // Code lengths (block code lengths, step losses, final_model_code_length) are in `unit`.
@@ -312,4 +313,4 @@ inline void check_mdl_inputs(const mdl_inputs& in, const mdl_input_locator& wher
     return report;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -13,9 +13,10 @@
 #include <vector>
 
 #include "codelength/compress/byte_codec.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // The whole file at `path` as bytes. Throws io_error naming the path when it cannot be read.
 [[nodiscard]] inline std::vector<std::uint8_t> read_weights_file_bytes(const std::filesystem::path& path) {
@@ -44,4 +45,4 @@ weights_file_cost_bytes_codelength(const std::filesystem::path& path,
     return compress_bytes(bytes, options).bytes.size();
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -19,12 +19,13 @@
 #include <string>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/units.hpp"
 #include "codelength/metrics/min_k.hpp"
 #include "codelength/numerics/compensated_sum.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Teacher-forced per-token values of one document's n >= 1 targets, in position order.
 // Every non-empty span has length n; reference_surprisal_bits may be empty (no reference).
@@ -337,4 +338,4 @@ measure_document_memorization(const document_tokens& document, const generic_com
     return out;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -13,10 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/metrics/memorization.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // How bootstrap_mean resamples.
 struct bootstrap_options {
@@ -162,4 +163,4 @@ summarize_memorization(std::span<const document_memorization> documents,
     return out;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

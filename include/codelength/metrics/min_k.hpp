@@ -10,12 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/metrics/code_length_ledger.hpp"
 #include "codelength/numerics/compensated_sum.hpp"
 #include "codelength/numerics/row_statistics.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // How many of n values "the lowest k%" keeps: max(1, floor(n * (k_percent / 100))), computed
 // in double. This is the reference code's `int(len(x) * ratio)` (Shi et al. 2023,
@@ -118,4 +119,4 @@ namespace detail {
     return min_k_plus_plus(std::span<const double>(z_scores), k_percent);
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -12,10 +12,11 @@
 #include <span>
 
 #include "codelength/coding/frequency_model.hpp"
+#include "codelength/core/config.hpp"
 #include "codelength/core/model_concepts.hpp"
 #include "codelength/numerics/row_kernel.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Sum of -log2 p(byte_t | bytes_<t) in bits as `model` learns `bytes` (it is updated).
 // A frequency_byte_model is scored by its integer frequencies (p = f / total); a binary model
@@ -59,4 +60,4 @@ template <class Model>
     }
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -7,9 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // One forward pass over a long document. Its targets are the positions [begin, end); its input
 // is the tokens [begin - 1, end - 1), position -1 being a beginning-of-sequence token, so the
@@ -75,4 +76,4 @@ rolling_windows(std::int64_t n_tokens, std::int64_t context_tokens, std::int64_t
     return windows;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/core/model_concepts.hpp"
@@ -20,7 +21,7 @@
 #include "codelength/numerics/row_kernel.hpp"
 #include "codelength/numerics/row_statistics.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // How score_logits / score_sequence run and what they keep.
 struct score_options {
@@ -199,4 +200,4 @@ inline void require_per_token(const score_result& result, const char* what) {
     return min_k_plus_plus(std::span<const double>(result.z_scores), k_percent);
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 namespace detail {
 
@@ -70,4 +70,4 @@ namespace detail {
     return words;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-namespace codelength::inline v0::detail::cm {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail::cm {
 
 // A zero-initialized, cache-line-aligned array of trivial T for the large tables. It comes
 // from std::calloc, which (with glibc and most allocators) maps fresh zero pages lazily, so
@@ -473,4 +473,4 @@ private:
     int m_weight = 0;
 };
 
-} // namespace codelength::inline v0::detail::cm
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail::cm

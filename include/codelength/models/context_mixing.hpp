@@ -27,10 +27,11 @@
 #include <string>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/models/cm_primitives.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Configuration of context_mixing_model.
 struct context_mixing_options {
@@ -369,4 +370,4 @@ private:
     int m_p = 2048;
 };
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

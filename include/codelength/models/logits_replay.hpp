@@ -5,11 +5,12 @@
 #include <cstdint>
 #include <string>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/core/model_concepts.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // A sequential categorical model whose context is a row index: next_logits() is row r of the
 // matrix and update(token) moves to row r + 1. Zero-copy: it keeps only the view, so the
@@ -76,4 +77,4 @@ private:
 template <class Element>
 logits_replay(matrix_view<Element>) -> logits_replay<Element>;
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -17,10 +17,11 @@
 #include <utility>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/io/arpa.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // An ARPA back-off model: p(w | h) for any context h of word ids (oldest first).
 // Invariant: every id the model hands out lies in [0, vocabulary_size()).
@@ -272,4 +273,4 @@ inline bool ngram_text_is_space(char c) noexcept {
     return score;
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -14,9 +14,10 @@
 #include <span>
 #include <string>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Tuning of order0_model (part of its fingerprint).
 struct order0_options {
@@ -92,4 +93,4 @@ private:
     std::array<double, 256> m_log_probabilities{};
 };
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -32,9 +32,10 @@
 #include <string>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Tuning of ppm_model (all part of its fingerprint).
 struct ppm_options {
@@ -356,4 +357,4 @@ private:
     std::array<double, 256> m_log_probabilities{};
 };
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

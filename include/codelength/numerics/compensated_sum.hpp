@@ -4,7 +4,7 @@
 #include "codelength/core/config.hpp"
 #include <cmath>
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 namespace detail {
 
@@ -30,4 +30,4 @@ struct compensated_sum {
 
 } // namespace detail
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

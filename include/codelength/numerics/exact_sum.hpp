@@ -13,7 +13,7 @@
 #include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // The canonical form of an exact_sum, for serialization: the exact finite sum as a sign and a
 // magnitude in 32-bit chunks, plus which IEEE specials were added. Two exact_sums are equal
@@ -338,4 +338,4 @@ private:
     bool m_has_negative_infinity = false;
 };
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -10,6 +10,7 @@
 #include <immintrin.h>
 #endif
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/half_types.hpp"
 
 // GCC 12 reports AVX-512 intrinsics' deliberately undefined registers as uninitialized.
@@ -19,7 +20,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-namespace codelength::inline v0::detail {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail {
 
 // out[i] = float(in[i]) for i < n; bfloat16 words become the high half of a float.
 inline void widen_16bit(const bfloat16* in, std::int64_t n, float* out) noexcept {
@@ -67,7 +68,7 @@ inline void widen_16bit(const float16* in, std::int64_t n, float* out) noexcept 
     }
 }
 
-} // namespace codelength::inline v0::detail
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -9,21 +9,51 @@
 #include <utility>
 #include <vector>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/numerics/row_kernel_scalar.hpp"
 #include "codelength/numerics/row_statistics.hpp"
-#if defined(CODELENGTH_USE_XSIMD)
+#if defined(CODELENGTH_DISPATCH)
+#include "codelength/numerics/dispatched_kernels.hpp"
+#elif defined(CODELENGTH_USE_XSIMD)
 #include "codelength/numerics/row_kernel_simd.hpp"
 #endif
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
+
+#if defined(CODELENGTH_DISPATCH)
+namespace detail {
+
+// The row kernel of the active path of codelength::dispatch.
+template <class Element>
+row_statistics dispatched_row_statistics(strided_row<Element> row, std::int64_t target,
+                                         std::int64_t row_index) {
+    const bool scored = check_target(target, row.size, row_index);
+    kernel_abi::row_statistics_output out{};
+    kernel_abi::active_kernels().row_statistics[kernel_element_index<Element>()](kernel_row(row), target,
+                                                                                 &out);
+    throw_if_fault(out.fault, row_index);
+    row_statistics result;
+    result.target = scored ? target : -1;
+    result.max_logit = out.max_logit;
+    result.log_sum_exp_nats = out.log_sum_exp_nats;
+    result.target_log_probability_nats = out.target_log_probability_nats;
+    result.entropy_nats = out.entropy_nats;
+    result.log_probability_variance_nats2 = out.log_probability_variance_nats2;
+    result.target_rank = out.target_rank;
+    return result;
+}
+
+} // namespace detail
+#endif
 
 // Statistics of one row of logits for one target (target < 0: no target-dependent fields).
 // Throws invalid_row_error for NaN, +inf or all -inf rows and target_out_of_range_error when
 // target >= row.size, invalid_argument_error for kernel_choice::simd in a build without xsimd
-// (simd_kernel_available); row_index only names the row in those messages.
+// (simd_kernel_available); row_index only names the row in those messages. With
+// codelength::dispatch, automatic and simd run the active instruction set's kernel.
 //   auto s = codelength::compute_row_statistics(row, /*target=*/3);
 //   double bits = s.target_surprisal_bits();
 template <class Element>
@@ -34,7 +64,11 @@ template <class Element>
     if (row.size < 1) {
         throw invalid_row_error(row_index, "empty row (vocabulary size 0)");
     }
-#if defined(CODELENGTH_USE_XSIMD)
+#if defined(CODELENGTH_DISPATCH)
+    if (kernel != kernel_choice::scalar) {
+        return detail::dispatched_row_statistics(row, target, row_index);
+    }
+#elif defined(CODELENGTH_USE_XSIMD)
     if (kernel != kernel_choice::scalar) {
         return detail::row_statistics_simd(row, target, row_index);
     }
@@ -132,4 +166,4 @@ void evaluate_rows(matrix_view<Element> logits, std::span<const std::int64_t> ta
     detail::evaluate_rows_with(logits, targets, out, options, first_row_index, detail::start_worker_thread{});
 }
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

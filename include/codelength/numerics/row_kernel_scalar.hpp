@@ -8,12 +8,13 @@
 #include <limits>
 #include <string>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/numerics/row_statistics.hpp"
 
-namespace codelength::inline v0::detail {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail {
 
 // Running sums of e_i = exp(z_i - m), e_i d_i and e_i d_i^2 with d_i = z_i - m for the current
 // maximum m; raising m to m' multiplies every e_i by exp(m - m') and shifts d_i by m - m'.
@@ -46,15 +47,18 @@ struct softmax_moments {
 };
 
 [[noreturn]] inline void throw_bad_logit(std::int64_t row_index, std::int64_t column, double value) {
-    const char* what = std::isnan(value) ? "NaN" : "+inf";
-    throw invalid_row_error(row_index, std::string(what) + " logit at column " + std::to_string(column));
+    refuse_row(row_index, row_refusal{row_refusal::reason::bad_logit, column, value});
 }
 
 // Checks the target against the vocabulary; false when the row is ignored (target < 0).
-inline bool check_target(std::int64_t target, std::int64_t vocabulary_size, std::int64_t row_index) {
+// (The callers of codelength::dispatch's kernels check before the call.)
+inline bool check_target(std::int64_t target, [[maybe_unused]] std::int64_t vocabulary_size,
+                         [[maybe_unused]] std::int64_t row_index) {
+#if !defined(CODELENGTH_KERNEL_UNIT)
     if (target >= vocabulary_size) {
         throw target_out_of_range_error(row_index, target, vocabulary_size);
     }
+#endif
     return target >= 0;
 }
 
@@ -62,7 +66,7 @@ inline bool check_target(std::int64_t target, std::int64_t vocabulary_size, std:
 inline row_statistics finish_row_statistics(const softmax_moments& moments, std::int64_t target,
                                             double target_logit, std::int64_t rank, std::int64_t row_index) {
     if (moments.max_logit == -std::numeric_limits<double>::infinity()) {
-        throw invalid_row_error(row_index, "every logit is -inf");
+        refuse_row(row_index, row_refusal{row_refusal::reason::all_minus_infinity});
     }
     row_statistics result;
     result.target = target;
@@ -124,4 +128,4 @@ row_statistics row_statistics_scalar(strided_row<Element> row, std::int64_t targ
     return finish_row_statistics(moments, scored ? target : -1, target_logit, rank, row_index);
 }
 
-} // namespace codelength::inline v0::detail
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail

@@ -13,6 +13,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/numerics/half_convert.hpp"
@@ -27,7 +28,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-namespace codelength::inline v0::detail {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail {
 
 // Elements per chunk: the max pass and the exp pass both read the chunk from L1.
 // Float lanes sum at most chunk / lanes / 2 terms before the sums move into double.
@@ -348,7 +349,7 @@ row_statistics row_statistics_simd(strided_row<Element> row, std::int64_t target
                                  row_index);
 }
 
-} // namespace codelength::inline v0::detail
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

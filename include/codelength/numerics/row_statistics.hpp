@@ -7,11 +7,12 @@
 #include <cstdint>
 #include <limits>
 
+#include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/core/units.hpp"
 
-namespace codelength::inline v0 {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Everything the row kernel yields for one row z of logits and one target t.
 // Log-probabilities are accepted as logits too: the kernel renormalizes them.
@@ -40,7 +41,8 @@ struct row_statistics {
 
 // Which implementation of the row kernel to run.
 enum class kernel_choice {
-    automatic, // the vectorized kernel when the library was built with xsimd, else scalar
+    automatic, // the vectorized kernel when the library was built with xsimd, else scalar;
+               // with codelength::dispatch, the active instruction set's kernel
     scalar,    // portable reference loop (double accumulation)
     simd,      // xsimd kernel; throws invalid_argument_error in a build without xsimd
 };
@@ -48,7 +50,7 @@ enum class kernel_choice {
 // Whether kernel_choice::simd can run in this build (the library was compiled with xsimd,
 // CODELENGTH_USE_XSIMD, which the CMake option CODELENGTH_WITH_XSIMD sets).
 inline constexpr bool simd_kernel_available =
-#if defined(CODELENGTH_USE_XSIMD)
+#if defined(CODELENGTH_USE_XSIMD) || defined(CODELENGTH_DISPATCH)
     true;
 #else
     false;
@@ -68,4 +70,4 @@ inline void check_kernel_available(kernel_choice kernel) {
 
 } // namespace detail
 
-} // namespace codelength::inline v0
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE

@@ -7,6 +7,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "codelength/core/config.hpp"
 #include "codelength/detail/xsimd_compat.hpp"
 
 // GCC 12 reports AVX-512 intrinsics' deliberately undefined registers as uninitialized.
@@ -16,7 +17,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-namespace codelength::inline v0::detail {
+namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail {
 
 // Smallest argument simd_exp_nonpositive accepts; 2^k stays a normal number above it.
 template <class Float>
@@ -36,10 +37,19 @@ xsimd::batch<float, Arch> simd_exp_nonpositive(const xsimd::batch<float, Arch>& 
     const batch shifter(12582912.0F);
     const batch shifted = xsimd::fma(d, batch(1.44269504088896341F), shifter);
     const batch k = shifted - shifter;
+#if defined(__FMA__) || defined(__AVX512F__) || defined(__aarch64__)
     // r = d - k ln2f in one fused step (k ln2f exact inside the fma). ln2f exceeds ln 2 by
     // 1.9e-9, which scales exp(d) by 1 + 1.9e-9 |k|: below 1.4e-8 for the terms within 5 nats of
     // the maximum that make up a row's mass.
     const batch r = xsimd::fnma(k, batch(0.693147182F), d);
+#else
+    // Without a fused multiply-add (SSE2), k ln2f would be rounded (5e-6 absolute at k = -124):
+    // ln 2 is split into 355/512, whose product with k is exact, and the float nearest to the
+    // rest, whose rounding error is below 1e-12 (Cody & Waite). The whole function is then at
+    // most 1.7e-7 from exp(d), without the ln2f bias of the fused version.
+    batch r = xsimd::fnma(k, batch(0.693359375F), d);
+    r = xsimd::fnma(k, batch(-2.12194440e-4F), r);
+#endif
     // Degree-5 fit of exp on |r| <= ln2/2 with the constant and linear terms fixed at 1, fitted
     // for this library: relative error at most 1.6e-7 (under 3 ULP) with float coefficients,
     // averaging -1.1e-8 over r, and exact at r = 0 (the row's maximum contributes exactly 1).
@@ -96,7 +106,7 @@ xsimd::batch<double, Arch> simd_exp_nonpositive(const xsimd::batch<double, Arch>
     return simd_bitwise_cast<batch>(simd_bitwise_cast<int_batch>(p) + scale);
 }
 
-} // namespace codelength::inline v0::detail
+} // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
