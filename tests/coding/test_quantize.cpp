@@ -1,6 +1,7 @@
 // Leaky quantization: the integer pipeline against an independent __int128 reference, the
 // CDF invariants, encoder == decoder for every element type, layout and kernel, golden
-// integers (a stream-compatibility regression test), the leak's cost and the error cases.
+// integers (a stream-compatibility regression test), the leak's cost and the error cases; the
+// kernel tests run on every kernel path of codelength::dispatch this machine runs.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -14,6 +15,8 @@
 
 #include "codelength/coding/coding.hpp"
 #include "support/catch.hpp"
+#include "support/kernel_paths.hpp"
+#include "support/rows.hpp"
 
 namespace {
 
@@ -23,6 +26,7 @@ using codelength::kernel_choice;
 using codelength::quantized_cdf;
 using codelength::strided_row;
 using codelength::symbol_interval;
+using test_support::spread;
 __extension__ typedef unsigned __int128 u128; // NOLINT(modernize-use-using): __extension__ needs typedef
 
 constexpr float minus_infinity = -std::numeric_limits<float>::infinity();
@@ -49,17 +53,6 @@ std::vector<Element> converted(const std::vector<float>& values) {
 template <class Element>
 strided_row<Element> contiguous(const std::vector<Element>& row) {
     return strided_row<Element>{row.data(), static_cast<std::int64_t>(row.size()), 1};
-}
-
-// The same values `stride` elements apart (the gaps hold NaN, which must never be read).
-template <class Element>
-std::vector<Element> spread(const std::vector<Element>& row, std::int64_t stride) {
-    std::vector<Element> out(row.size() * static_cast<std::size_t>(stride),
-                             from_float<Element>(std::numeric_limits<float>::quiet_NaN()));
-    for (std::size_t i = 0; i < row.size(); ++i) {
-        out[i * static_cast<std::size_t>(stride)] = row[i];
-    }
-    return out;
 }
 
 // --- An independent reference: the documented pipeline, written out plainly with __int128.
@@ -202,6 +195,7 @@ TEST_CASE("the CDF scale is exact: ceil(M 2^S / W) and floor(c A / 2^S) against 
 }
 
 TEST_CASE("random rows: frequencies >= 1, total 2^P, equal to the reference, every kernel", "[coding]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::uint32_t seed = std::random_device{}();
     INFO("seed = " << seed);
     std::mt19937_64 rng(seed);
@@ -241,6 +235,7 @@ TEST_CASE("random rows: frequencies >= 1, total 2^P, equal to the reference, eve
 
 TEMPLATE_TEST_CASE("quantize_symbol == quantized_cdf.interval for every element type, layout and kernel",
                    "[coding]", float, double, bfloat16, float16) {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::uint32_t seed = std::random_device{}();
     INFO("seed = " << seed);
     std::mt19937 rng(seed);
@@ -275,6 +270,7 @@ TEMPLATE_TEST_CASE("quantize_symbol == quantized_cdf.interval for every element 
 
 TEMPLATE_TEST_CASE("scalar and SIMD kernels give bit-identical CDFs", "[coding]", float, double, bfloat16,
                    float16) {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::uint32_t seed = std::random_device{}();
     INFO("seed = " << seed);
     std::mt19937 rng(seed);
@@ -304,6 +300,7 @@ TEMPLATE_TEST_CASE("scalar and SIMD kernels give bit-identical CDFs", "[coding]"
 
 TEMPLATE_TEST_CASE("find inverts interval, and quantize_find_symbol equals find + interval", "[coding]",
                    float, double, bfloat16) {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::uint32_t seed = std::random_device{}();
     INFO("seed = " << seed);
     std::mt19937 rng(seed);
@@ -349,6 +346,7 @@ TEMPLATE_TEST_CASE("find inverts interval, and quantize_find_symbol equals find 
 }
 
 TEST_CASE("large vocabularies: beyond 2^18 blocks and 2^22 symbols", "[coding]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::uint32_t seed = std::random_device{}();
     INFO("seed = " << seed);
     std::mt19937 rng(seed);
@@ -382,6 +380,7 @@ TEST_CASE("large vocabularies: beyond 2^18 blocks and 2^22 symbols", "[coding]")
 }
 
 TEST_CASE("one-hot rows, -inf entries and a near-zero-probability target", "[coding]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     for (const auto kernel : kernels) {
         for (const std::int64_t vocabulary_size : {2, 100, 50257}) {
             std::vector<float> one_hot(static_cast<std::size_t>(vocabulary_size), minus_infinity);
@@ -416,6 +415,7 @@ TEST_CASE("one-hot rows, -inf entries and a near-zero-probability target", "[cod
 }
 
 TEST_CASE("a uniform row over 151936 symbols gets equal frequencies", "[coding]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::vector<float> z(151936, -1.25F);
     for (const int precision_bits : {18, 24, 31}) {
         quantized_cdf cdf;
@@ -441,6 +441,7 @@ TEST_CASE("a uniform row over 151936 symbols gets equal frequencies", "[coding]"
 }
 
 TEST_CASE("the smallest and largest vocabularies for a precision", "[coding]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::vector<float> one{0.25F};
     quantized_cdf cdf;
     cdf.assign_from_logits(contiguous(one), 1);
@@ -458,6 +459,7 @@ TEST_CASE("the smallest and largest vocabularies for a precision", "[coding]") {
 }
 
 TEST_CASE("probabilities: exact power-of-two scaling, float == double, encoder == decoder", "[coding]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::uint32_t seed = std::random_device{}();
     INFO("seed = " << seed);
     std::mt19937 rng(seed);
@@ -654,6 +656,7 @@ TEST_CASE("the fixed-point exponent costs well under 1e-6 bits per token", "[cod
 }
 
 TEST_CASE("golden integers: the quantizer's output may never change (old streams must decode)", "[coding]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     // Computed once by this implementation; a change here breaks every stream written before.
     const std::vector<float> z{2.5F, -1.0F, 0.0F, 3.25F, minus_infinity, 1e-3F, -20.0F, 3.25F};
     const std::vector<std::uint32_t> golden_16{0, 12078, 12444, 13436, 38988, 38989, 39982, 39983, 65536};
@@ -700,6 +703,7 @@ TEST_CASE("golden integers: the quantizer's output may never change (old streams
 }
 
 TEST_CASE("invalid arguments, rows and symbols raise errors naming the row", "[coding]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     std::vector<float> z{0.0F, 1.0F, 2.0F};
     const auto row = contiguous(z);
     quantized_cdf cdf;

@@ -1,5 +1,6 @@
 // The fused row kernel against hand-computed values and a straightforward long-double
-// reference, for every element type, layout and kernel; invalid rows and targets.
+// reference, for every element type, layout and kernel, on every kernel path of codelength::dispatch
+// this machine runs (support/kernel_paths.hpp); invalid rows and targets.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -10,6 +11,8 @@
 
 #include "codelength/numerics/numerics.hpp"
 #include "support/catch.hpp"
+#include "support/kernel_paths.hpp"
+#include "support/rows.hpp"
 
 namespace {
 
@@ -18,6 +21,7 @@ using codelength::float16;
 using codelength::kernel_choice;
 using codelength::row_statistics;
 using codelength::strided_row;
+using test_support::from_double;
 
 constexpr double infinity = std::numeric_limits<double>::infinity();
 
@@ -63,15 +67,6 @@ reference_statistics reference(const std::vector<Element>& row, std::int64_t tar
         r.rank += (z[i] > z[t] || (z[i] == z[t] && i < t)) ? 1 : 0;
     }
     return r;
-}
-
-template <class Element>
-Element from_double(double value) {
-    if constexpr (std::is_same_v<Element, bfloat16> || std::is_same_v<Element, float16>) {
-        return Element::from_float(static_cast<float>(value));
-    } else {
-        return static_cast<Element>(value);
-    }
 }
 
 template <class Element>
@@ -152,6 +147,7 @@ std::vector<Element> random_row(std::mt19937_64& generator, std::int64_t vocabul
 } // namespace
 
 TEST_CASE("row statistics of a three-symbol row, by hand", "[numerics]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     // z = (1, 2, 3): S = e + e^2 + e^3, lse = 3 + ln(1 + e^-1 + e^-2) = 3.40760596444438.
     const std::vector<float> z{1.0F, 2.0F, 3.0F};
     for (const auto kernel : {kernel_choice::scalar, kernel_choice::simd}) {
@@ -167,6 +163,7 @@ TEST_CASE("row statistics of a three-symbol row, by hand", "[numerics]") {
 }
 
 TEST_CASE("a uniform row has entropy ln V, zero variance and surprisal log2 V", "[numerics]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     for (const std::int64_t vocabulary : {2, 17, 4096, 151936}) {
         const std::vector<float> z(static_cast<std::size_t>(vocabulary), 0.5F);
         for (const auto kernel : {kernel_choice::scalar, kernel_choice::simd}) {
@@ -182,6 +179,7 @@ TEST_CASE("a uniform row has entropy ln V, zero variance and surprisal log2 V", 
 
 TEMPLATE_TEST_CASE("row kernel matches the long-double reference", "[numerics]", float, double, bfloat16,
                    float16) {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::uint64_t seed = 20261128;
     INFO("seed " << seed);
     std::mt19937_64 generator(seed);
@@ -213,6 +211,7 @@ TEMPLATE_TEST_CASE("row kernel matches the long-double reference", "[numerics]",
 
 TEMPLATE_TEST_CASE("ties rank by first index, at every position around the vector width", "[numerics]", float,
                    double, bfloat16) {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     for (const std::int64_t vocabulary : {5, 40, 100, 5000}) {
         std::vector<TestType> row(static_cast<std::size_t>(vocabulary));
         for (std::int64_t i = 0; i < vocabulary; ++i) {
@@ -231,6 +230,7 @@ TEMPLATE_TEST_CASE("ties rank by first index, at every position around the vecto
 
 TEMPLATE_TEST_CASE("invalid rows raise invalid_row_error naming the row and column", "[numerics]", float,
                    double, bfloat16, float16) {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const double nan = std::numeric_limits<double>::quiet_NaN();
     for (const std::int64_t vocabulary : {1, 2, 31, 4096, 10000}) {
         for (const std::int64_t position : {std::int64_t{0}, vocabulary / 2, vocabulary - 1}) {
@@ -257,6 +257,7 @@ TEMPLATE_TEST_CASE("invalid rows raise invalid_row_error naming the row and colu
 
 TEMPLATE_TEST_CASE("infinite logits: all -inf is invalid, a -inf target has infinite surprisal", "[numerics]",
                    float, double, bfloat16, float16) {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const double nan = std::numeric_limits<double>::quiet_NaN();
     for (const std::int64_t vocabulary : {1, 3, 4096, 9000}) {
         std::vector<TestType> row(static_cast<std::size_t>(vocabulary), from_double<TestType>(-infinity));
@@ -289,6 +290,7 @@ TEMPLATE_TEST_CASE("infinite logits: all -inf is invalid, a -inf target has infi
 }
 
 TEST_CASE("targets: out of range raises, negative is ignored, empty rows are invalid", "[numerics]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::vector<float> z{0.0F, 1.0F, 2.0F};
     for (const auto kernel : {kernel_choice::scalar, kernel_choice::simd}) {
         try {
@@ -309,6 +311,7 @@ TEST_CASE("targets: out of range raises, negative is ignored, empty rows are inv
 }
 
 TEST_CASE("evaluate_rows: threads, strides and ignore_index give the same answers", "[numerics]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::int64_t rows = 257;
     const std::int64_t vocabulary = 1000;
     std::mt19937_64 generator(7);
@@ -317,13 +320,7 @@ TEST_CASE("evaluate_rows: threads, strides and ignore_index give the same answer
     for (auto& v : c_order) {
         v = normal(generator);
     }
-    std::vector<float> fortran_order(c_order.size()); // column-major copy: (r, c) at c * rows + r
-    for (std::int64_t r = 0; r < rows; ++r) {
-        for (std::int64_t c = 0; c < vocabulary; ++c) {
-            fortran_order[static_cast<std::size_t>(c * rows + r)] =
-                c_order[static_cast<std::size_t>(r * vocabulary + c)];
-        }
-    }
+    const auto fortran_order = test_support::column_major_copy(c_order, rows, vocabulary);
     std::vector<std::int64_t> targets(static_cast<std::size_t>(rows));
     for (std::int64_t r = 0; r < rows; ++r) {
         targets[static_cast<std::size_t>(r)] = r % 10 == 0 ? -100 : (r * 31) % vocabulary;
@@ -364,6 +361,7 @@ TEST_CASE("evaluate_rows: threads, strides and ignore_index give the same answer
 }
 
 TEST_CASE("the total over 10^7 float32 tokens is within 1e-7 relative of the reference", "[numerics][slow]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     // 10^5 distinct rows, each scored against 100 targets: the kernel runs 10^7 times, and any
     // systematic error of its exp or its sums accumulates in the total.
     const std::uint64_t seed = 99;

@@ -480,9 +480,6 @@ struct dispatched_quantize_kernel {
         kernel_abi::row_fault fault{};
         kernel_abi::active_kernels().quantized_cdf[kernel_element_index<Element>()](
             kernel_row(row), precision_bits, cdf.data(), &fault);
-        if (fault.kind != kernel_abi::fault_kind::none) {
-            cdf.clear(); // a failed assign leaves the quantized_cdf empty, as on the header path
-        }
         throw_if_fault(fault, row_index);
     }
 };
