@@ -1,8 +1,10 @@
-# Conan 2 recipe for codelength (header-only), kept in the repository next to its sources:
+# Conan 2 recipe for codelength, kept in the repository next to its sources:
 #   conan create packaging/conan --build=missing [-o codelength/*:with_baselines=True]
-# The package is what `cmake --install` writes with the vcpkg port's options (tests/packaging
-# checks both agree), minus the CMake and pkg-config files: Conan generates those from
-# package_info() (CMakeDeps, PkgConfigDeps), with the same file and target names.
+# The headers plus one static library, codelength::dispatch (the SIMD kernels compiled once
+# per instruction set with their own flags, chosen at run time), so the package depends on the
+# settings. The package is what `cmake --install` writes with the vcpkg port's options
+# (tests/packaging checks both agree), minus the CMake and pkg-config files: Conan generates
+# those from package_info() (CMakeDeps, PkgConfigDeps), with the same file and target names.
 import os
 
 from conan import ConanFile
@@ -18,8 +20,10 @@ class CodelengthConan(ConanFile):
     version = "0.1.0"
     description = "How many bits a model needs to describe data: code lengths, coding and MDL"
     license = "MIT"
-    topics = ("compression", "entropy-coding", "language-models", "mdl", "header-only")
-    package_type = "header-library"
+    topics = ("compression", "entropy-coding", "language-models", "mdl", "simd")
+    # Always static (the library is small and its kernels are inlined by nobody else); always
+    # position-independent (CMake sets POSITION_INDEPENDENT_CODE), so no shared/fPIC options.
+    package_type = "static-library"
     settings = "os", "arch", "compiler", "build_type"
     # The vcpkg port's features, spelled the Conan way (eigen -> with_eigen, ...).
     options = {
@@ -37,14 +41,14 @@ class CodelengthConan(ConanFile):
     def export_sources(self):
         # The recipe lives in packaging/conan/; the sources are the repository root.
         root = os.path.join(self.recipe_folder, "..", "..")
-        for pattern in ("CMakeLists.txt", "LICENSE", "cmake/*", "include/*"):
+        for pattern in ("CMakeLists.txt", "LICENSE", "cmake/*", "include/*", "src/*"):
             copy(self, pattern, src=root, dst=self.export_sources_folder)
 
     def layout(self):
         cmake_layout(self, src_folder=".")
 
     def requirements(self):
-        # Header-only: every dependency's headers are part of ours (transitive_headers).
+        # Our headers include every dependency's headers (transitive_headers).
         self.requires("xsimd/13.2.0", transitive_headers=True)
         if self.options.with_eigen:
             self.requires("eigen/3.4.0", transitive_headers=True)
@@ -56,10 +60,8 @@ class CodelengthConan(ConanFile):
             self.requires("zstd/[>=1.5 <1.6]", transitive_headers=True, transitive_libs=True)
             self.requires("brotli/1.1.0", transitive_headers=True, transitive_libs=True)
 
-    def package_id(self):
-        # Options stay in the id (they change the installed headers and requirements);
-        # settings do not matter for headers.
-        self.info.settings.clear()
+    # No package_id(): the settings (os, arch, compiler, build_type) and the options both
+    # change the package now that it holds a compiled library, which is Conan's default id.
 
     def validate(self):
         check_min_cppstd(self, 20)
@@ -79,14 +81,16 @@ class CodelengthConan(ConanFile):
             "CODELENGTH_BUILD_BENCHMARKS": False,
             "CODELENGTH_INSTALL": True,
             "CODELENGTH_WITH_XSIMD": True,
+            "CODELENGTH_WITH_DISPATCH": True,
             "CODELENGTH_NATIVE_ARCH": False,
             "CODELENGTH_WITH_BASELINES": bool(self.options.with_baselines),
         }
 
     def build(self):
-        # Nothing to compile; configuring checks the dependencies and prepares the install.
+        # Compiles codelength::dispatch (no -march: each kernel unit has its own flags).
         cmake = CMake(self)
         cmake.configure()
+        cmake.build()
 
     def package(self):
         copy(self, "LICENSE", src=self.source_folder, dst=os.path.join(self.package_folder, "licenses"))
@@ -94,6 +98,8 @@ class CodelengthConan(ConanFile):
         cmake.install()
         # Conan writes its own CMake config and .pc files from package_info().
         rmdir(self, os.path.join(self.package_folder, "share"))
+        rmdir(self, os.path.join(self.package_folder, "lib", "cmake"))
+        rmdir(self, os.path.join(self.package_folder, "lib", "pkgconfig"))
 
     def package_info(self):
         self.cpp_info.set_property("cmake_file_name", "codelength")
@@ -114,6 +120,16 @@ class CodelengthConan(ConanFile):
             core.requires.append("eigen::eigen")
         if self.options.with_xtensor:
             core.requires.append("xtensor::xtensor")
+
+        # codelength::dispatch: the kernels chosen at run time; what most users link.
+        dispatch = self.cpp_info.components["dispatch"]
+        dispatch.set_property("cmake_target_name", "codelength::dispatch")
+        dispatch.set_property("pkg_config_name", "codelength-dispatch")
+        dispatch.bindirs = []
+        dispatch.libdirs = ["lib"]
+        dispatch.libs = ["codelength_dispatch"]
+        dispatch.defines = ["CODELENGTH_DISPATCH=1"]
+        dispatch.requires = ["core"]
 
         if self.options.with_baselines:
             baselines = self.cpp_info.components["baselines"]

@@ -1,6 +1,6 @@
 """Type stubs of codelength._core (re-exported by the package codelength)."""
 
-from typing import Any, Callable, Iterator, Optional, Protocol, Sequence, Union
+from typing import Any, Callable, Iterator, Literal, Optional, Protocol, Sequence, TypedDict, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -281,3 +281,14 @@ class ArpaModel:
     @property
     def vocabulary_size(self) -> int: ...
     def score_text(self, text: Union[str, BytesLike]) -> NgramScore: ...
+
+# --- kernels (codelength::dispatch) ------------------------------------------------------
+KernelPath = Literal["scalar", "sse2", "avx2", "avx512", "neon"]
+
+class KernelInfo(TypedDict):
+    active: KernelPath          # the path the kernels take now
+    detected: KernelPath        # the widest path this build and this CPU run
+    available: list[KernelPath] # every path this build and this CPU run, narrowest first
+
+def kernels() -> KernelInfo: ...
+def use_kernels(name: KernelPath) -> None: ...

@@ -12,5 +12,6 @@ void bind_ledger(py::module_& module);  // ledger.cpp: Ledger
 void bind_score(py::module_& module);   // score.cpp: score, ScoreResult, inspect_array
 void bind_coding(py::module_& module);  // coding.cpp: encode/decode, with precomputed logits or a model
 void bind_library(py::module_& module); // library.cpp: compress, measure, memorization, Min-K%, MDL, ARPA
+void bind_kernels(py::module_& module); // kernels.cpp: kernels(), use_kernels() (codelength::dispatch)
 
 } // namespace codelength::python

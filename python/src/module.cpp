@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, module) {
     codelength::python::bind_score(module);
     codelength::python::bind_coding(module);
     codelength::python::bind_library(module);
+    codelength::python::bind_kernels(module);
 }

@@ -5,13 +5,15 @@
   run_conan_recipe.py --recipe conanfile.py --vcpkg-json vcpkg.json --portfile-options FILE
                       --work DIR [--generator G] [--cxx-compiler C]
 
-1. The recipe's metadata: name, version, header-library, no_copy_source, options named after
-   the vcpkg features (with_<feature>, none on by default), check_min_cppstd(20) in validate().
+1. The recipe's metadata: name, version, static-library, the four settings, no_copy_source,
+   options named after the vcpkg features (with_<feature>, none on by default),
+   check_min_cppstd(20) in validate(), a package id that keeps the settings.
 2. For every option combination: requirements() and package_info() (CMake file/target names,
-   components, defines, component requires that name a declared requirement), and the CMake
-   options the recipe passes, which must equal the vcpkg portfile's for the same features.
-3. With the default options, the real thing: export_sources, generate, build (cmake configure),
-   package (cmake --install) into DIR/package, whose content is checked; then DIR/generators
+   components -- core headers-only, dispatch the static library -- defines, component requires
+   that name a declared requirement), and the CMake options the recipe passes, which must equal
+   the vcpkg portfile's for the same features.
+3. With the default options, the real thing: export_sources, generate, build (cmake configure
+   and build), package (cmake --install) into DIR/package, whose content is checked; then DIR/generators
    gets what CMakeDeps would write for the consumer (codelength-config.cmake made from
    package_info(), and the xsimd config pointing at this machine's xsimd), for ctest to build
    test_package against.
@@ -77,7 +79,8 @@ def package_name(reference):
 def check_metadata(module, cls, recipe_path, vcpkg):
     check(cls.name == vcpkg["name"] == "codelength", f"names: conan {cls.name!r}, vcpkg {vcpkg['name']!r}")
     check(cls.version == vcpkg["version"], f"versions: conan {cls.version}, vcpkg.json {vcpkg['version']}")
-    check(cls.package_type == "header-library", f"package_type is {cls.package_type!r}")
+    check(cls.package_type == "static-library", f"package_type is {cls.package_type!r} (codelength::dispatch is a static library)")
+    check(tuple(cls.settings) == ("os", "arch", "compiler", "build_type"), f"settings {cls.settings}")
     check(cls.no_copy_source is True, "no_copy_source should be True")
     check(getattr(module, "required_conan_version", "").startswith(">=2"), "required_conan_version >=2")
     check(cls.license == vcpkg.get("license") == "MIT", "license: MIT in both recipes")
@@ -96,15 +99,14 @@ def check_metadata(module, cls, recipe_path, vcpkg):
             passed = False
         check(passed == ok, f"validate() with cppstd={cppstd} should {'pass' if ok else 'raise'}")
         check(("check_min_cppstd", 20) in conanfile.calls, "validate() calls check_min_cppstd(self, 20)")
-    # package_id(): settings out (headers do not depend on them), options kept (they change the
-    # installed headers and the requirements). Without a package_id() Conan would clear both.
+    # package_id(): a compiled library depends on the settings and the options, Conan's default
+    # id for a static-library; a package_id() that clears either (the header-only recipe's) is wrong.
     conanfile = instantiate(cls, recipe_path, dict(cls.default_options))
     conanfile.info = type("Info", (), {})()
-    conanfile.info.settings = _Values(os="Linux")
+    conanfile.info.settings = _Values(os="Linux", arch="x86_64")
     conanfile.info.options = _Values(**cls.default_options)
-    check(hasattr(conanfile, "package_id"), "package_id() must exist: the default for header-library clears the options")
     conanfile.package_id()
-    check(not vars(conanfile.info.settings), "package_id() should clear the settings")
+    check(vars(conanfile.info.settings) == {"os": "Linux", "arch": "x86_64"}, "package_id() must keep the settings")
     check(vars(conanfile.info.options) == dict(cls.default_options), "package_id() must keep the options")
 
 
@@ -151,8 +153,18 @@ def check_combination(cls, recipe_path, vcpkg, options_file, features):
         check(core.get_property("cmake_target_name") == "codelength::codelength", f"[{label}] core target name")
         check(core.get_property("pkg_config_name") == "codelength", f"[{label}] core pkg-config name")
         check(core.defines == ["CODELENGTH_USE_XSIMD=1"], f"[{label}] core defines {core.defines}")
-        check(core.libdirs == [] and core.bindirs == [], f"[{label}] core: header-only, no lib/bin dirs")
-    check(info.get_property("cmake_target_name") not in ("codelength::codelength", "codelength::baselines"),
+        check(core.libdirs == [] and core.bindirs == [] and core.libs == [],
+              f"[{label}] core: the headers only, no libs, lib/bin dirs")
+    dispatch = components.get("dispatch")
+    if check(dispatch is not None, f"[{label}] a 'dispatch' component"):
+        check(dispatch.get_property("cmake_target_name") == "codelength::dispatch", f"[{label}] dispatch target name")
+        check(dispatch.get_property("pkg_config_name") == "codelength-dispatch", f"[{label}] dispatch pkg-config name")
+        check(dispatch.libs == ["codelength_dispatch"], f"[{label}] dispatch libs {dispatch.libs}")
+        check(dispatch.libdirs == ["lib"] and dispatch.bindirs == [], f"[{label}] dispatch: lib/, no bin/")
+        check(dispatch.defines == ["CODELENGTH_DISPATCH=1"], f"[{label}] dispatch defines {dispatch.defines}")
+        check(dispatch.requires == ["core"], f"[{label}] dispatch requires {dispatch.requires}")
+    check(info.get_property("cmake_target_name") not in ("codelength::codelength", "codelength::baselines",
+                                                         "codelength::dispatch"),
           f"[{label}] the aggregate target must not take a component's name")
     check(("baselines" in components) == ("baselines" in features), f"[{label}] baselines component iff the option")
     if "baselines" in components:
@@ -199,12 +211,15 @@ def create(cls, recipe_path, work, generator, extra_args):
     conanfile.build()
     conanfile.package()
 
-    # Headers and the license only: Conan generates the CMake and pkg-config files itself.
+    # Headers, the static library and the license only: Conan generates the CMake and
+    # pkg-config files itself.
     found = sorted(os.path.relpath(os.path.join(r, f), conanfile.package_folder)
                    for r, _, files in os.walk(conanfile.package_folder) for f in files)
     stray = [p for p in found if not (p.startswith("include/codelength/") and p.endswith(".hpp"))
-             and p != "licenses/LICENSE"]
-    check(not stray, f"package holds more than headers and licenses/LICENSE: {stray}")
+             and p not in ("licenses/LICENSE", "lib/libcodelength_dispatch.a")]
+    check(not stray, f"package holds more than headers, lib/libcodelength_dispatch.a and licenses/LICENSE: {stray}")
+    check("lib/libcodelength_dispatch.a" in found, "package lacks lib/libcodelength_dispatch.a")
+    check(("CMake.build",) in conanfile.calls, "build() must compile (cmake.build()), not only configure")
     check("include/codelength/codelength.hpp" in found, "package lacks include/codelength/codelength.hpp")
     check(not any(p.startswith("include/codelength/baselines/") for p in found),
           "baselines headers packaged although with_baselines=False")
@@ -238,7 +253,14 @@ def write_package_config(conanfile, folder):
     components = dict(info.components)
     for name, component in components.items():
         target = component.get_property("cmake_target_name")
-        lines.append(f"if(NOT TARGET {target})\n  add_library({target} INTERFACE IMPORTED)")
+        if component.libs:
+            # CMakeDeps imports each library of a component as its own target; one library here.
+            assert len(component.libs) == 1 and len(component.libdirs) == 1, "one library per component"
+            library = os.path.join(conanfile.package_folder, component.libdirs[0], f"lib{component.libs[0]}.a")
+            lines.append(f"if(NOT TARGET {target})\n  add_library({target} STATIC IMPORTED)")
+            lines.append(f"  set_property(TARGET {target} PROPERTY IMPORTED_LOCATION \"{library}\")")
+        else:
+            lines.append(f"if(NOT TARGET {target})\n  add_library({target} INTERFACE IMPORTED)")
         includes = [os.path.join(conanfile.package_folder, d) for d in component.includedirs]
         lines.append(f"  set_property(TARGET {target} PROPERTY INTERFACE_INCLUDE_DIRECTORIES \"{';'.join(includes)}\")")
         if component.defines:

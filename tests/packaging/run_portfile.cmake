@@ -6,7 +6,7 @@
 # vcpkg_cmake_install / vcpkg_cmake_config_fixup install and relocate the package like vcpkg.
 #   cmake -DPORT_DIR=<dir with portfile.cmake> -DWORK=<scratch dir> -DOPTIONS_JSON=<file>
 #         [-DFEATURES=a,b] [-DOPTIONS_ONLY=ON | -DALL_FEATURE_SETS=ON] [-DGENERATOR=<g>] [-DHOST_OPTIONS=a|b]
-#         -P run_portfile.cmake
+#         [-DSTUB_BUILD_TYPES=release,debug (default) | release] -P run_portfile.cmake
 # Without OPTIONS_ONLY, the package lands in WORK/packages and its content is checked.
 cmake_minimum_required(VERSION 3.23)
 
@@ -66,6 +66,11 @@ foreach(feature IN LISTS FEATURES)
   endif()
 endforeach()
 set(stub_build_dir "${WORK}/buildtrees")
+if(NOT DEFINED STUB_BUILD_TYPES)
+  set(STUB_BUILD_TYPES "release,debug")
+endif()
+string(REPLACE "," ";" stub_build_types "${STUB_BUILD_TYPES}")
+set(stub_linkage_checked OFF)
 set(CURRENT_PACKAGES_DIR "${WORK}/packages")
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${CURRENT_PACKAGES_DIR}")
@@ -94,10 +99,23 @@ function(vcpkg_check_features)
   set(${arg_OUT_FEATURE_OPTIONS} "${options}" PARENT_SCOPE)
 endfunction()
 
+# vcpkg_check_linkage(ONLY_STATIC_LIBRARY): the port builds a static library whatever the triplet.
+function(vcpkg_check_linkage)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "ONLY_STATIC_LIBRARY;ONLY_DYNAMIC_LIBRARY;ONLY_DYNAMIC_CRT" "" "")
+  set(stub_linkage_checked ON PARENT_SCOPE)
+  set(VCPKG_LIBRARY_LINKAGE static PARENT_SCOPE)
+endfunction()
+
+# The configurations vcpkg builds: release and debug, or release only when the portfile sets
+# VCPKG_BUILD_TYPE release. STUB_BUILD_TYPES=release (a test's choice, to save build time)
+# skips the debug tree after the portfile has shown it does not force release only.
 function(vcpkg_cmake_configure)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "SOURCE_PATH" "OPTIONS;OPTIONS_RELEASE;OPTIONS_DEBUG")
-  if(NOT VCPKG_BUILD_TYPE STREQUAL "release")
-    message(FATAL_ERROR "a header-only port sets VCPKG_BUILD_TYPE release before configuring")
+  if(VCPKG_BUILD_TYPE STREQUAL "release")
+    message(FATAL_ERROR "the port builds codelength::dispatch (a library): it must not set VCPKG_BUILD_TYPE release")
+  endif()
+  if(NOT stub_linkage_checked)
+    message(FATAL_ERROR "the port builds a static library only: call vcpkg_check_linkage(ONLY_STATIC_LIBRARY)")
   endif()
   if(NOT EXISTS "${arg_SOURCE_PATH}/CMakeLists.txt")
     message(FATAL_ERROR "SOURCE_PATH ${arg_SOURCE_PATH} is not the source tree")
@@ -126,15 +144,29 @@ function(vcpkg_cmake_configure)
   if(GENERATOR)
     set(generator_args -G "${GENERATOR}")
   endif()
-  # vcpkg's own additions that matter here: Release, the package prefix, no user registry.
-  stub_run("${CMAKE_COMMAND}" -S "${arg_SOURCE_PATH}" -B "${stub_build_dir}" ${generator_args}
-    -DCMAKE_BUILD_TYPE=Release "-DCMAKE_INSTALL_PREFIX=${CURRENT_PACKAGES_DIR}"
-    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF ${HOST_OPTIONS} ${options})
+  # vcpkg's own additions that matter here: the build type, the package prefix (debug/ for the
+  # debug tree), no user registry.
+  foreach(type IN LISTS stub_build_types)
+    if(type STREQUAL "release")
+      set(prefix "${CURRENT_PACKAGES_DIR}")
+      set(config Release)
+      set(type_options ${arg_OPTIONS_RELEASE})
+    else()
+      set(prefix "${CURRENT_PACKAGES_DIR}/debug")
+      set(config Debug)
+      set(type_options ${arg_OPTIONS_DEBUG})
+    endif()
+    stub_run("${CMAKE_COMMAND}" -S "${arg_SOURCE_PATH}" -B "${stub_build_dir}/${type}" ${generator_args}
+      -DCMAKE_BUILD_TYPE=${config} "-DCMAKE_INSTALL_PREFIX=${prefix}"
+      -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF ${HOST_OPTIONS} ${arg_OPTIONS} ${type_options})
+  endforeach()
 endfunction()
 
 function(vcpkg_cmake_install)
   if(NOT OPTIONS_ONLY)
-    stub_run("${CMAKE_COMMAND}" --build "${stub_build_dir}" --target install)
+    foreach(type IN LISTS stub_build_types)
+      stub_run("${CMAKE_COMMAND}" --build "${stub_build_dir}/${type}" --target install)
+    endforeach()
   endif()
 endfunction()
 
@@ -156,6 +188,35 @@ function(vcpkg_cmake_config_fixup)
   file(GLOB files "${from}/*")
   file(COPY ${files} DESTINATION "${to}")
   file(REMOVE_RECURSE "${from}")
+  # The debug tree's per-configuration target files join them, their prefix moved to debug/
+  # (vcpkg keeps only the release config and the *-debug.cmake files of the debug tree).
+  set(debug_from "${CURRENT_PACKAGES_DIR}/debug/${arg_CONFIG_PATH}")
+  if("debug" IN_LIST stub_build_types)
+    if(NOT EXISTS "${debug_from}")
+      message(FATAL_ERROR "vcpkg_cmake_config_fixup: the debug tree has no ${arg_CONFIG_PATH}")
+    endif()
+    file(GLOB debug_files "${debug_from}/*-debug.cmake")
+    if(NOT debug_files)
+      message(FATAL_ERROR "vcpkg_cmake_config_fixup: no *-debug.cmake in the debug tree's ${arg_CONFIG_PATH}")
+    endif()
+    foreach(file IN LISTS debug_files)
+      file(READ "${file}" text)
+      string(REPLACE "\${_IMPORT_PREFIX}/lib/" "\${_IMPORT_PREFIX}/debug/lib/" text "${text}")
+      get_filename_component(name "${file}" NAME)
+      file(WRITE "${to}/${name}" "${text}")
+    endforeach()
+    file(REMOVE_RECURSE "${debug_from}")
+  endif()
+  # Directories the move left empty (lib/cmake), as vcpkg removes them.
+  foreach(root "${CURRENT_PACKAGES_DIR}" "${CURRENT_PACKAGES_DIR}/debug")
+    get_filename_component(parent "${root}/${arg_CONFIG_PATH}" DIRECTORY)
+    if(IS_DIRECTORY "${parent}")
+      file(GLOB children "${parent}/*")
+      if(NOT children)
+        file(REMOVE_RECURSE "${parent}")
+      endif()
+    endif()
+  endforeach()
   string(REGEX MATCHALL "[^/]+" old_parts "${arg_CONFIG_PATH}")
   list(LENGTH old_parts old_depth)
   file(GLOB moved "${to}/*.cmake")
@@ -178,7 +239,8 @@ function(vcpkg_fixup_pkgconfig)
   if(OPTIONS_ONLY)
     return()
   endif()
-  file(GLOB pc_files "${CURRENT_PACKAGES_DIR}/lib/pkgconfig/*.pc" "${CURRENT_PACKAGES_DIR}/share/pkgconfig/*.pc")
+  file(GLOB pc_files "${CURRENT_PACKAGES_DIR}/lib/pkgconfig/*.pc" "${CURRENT_PACKAGES_DIR}/share/pkgconfig/*.pc"
+    "${CURRENT_PACKAGES_DIR}/debug/lib/pkgconfig/*.pc")
   if(NOT pc_files)
     message(FATAL_ERROR "vcpkg_fixup_pkgconfig: no .pc file installed")
   endif()
@@ -187,6 +249,10 @@ function(vcpkg_fixup_pkgconfig)
     string(FIND "${text}" "${CURRENT_PACKAGES_DIR}" at)
     if(NOT at EQUAL -1 OR NOT text MATCHES "\nprefix=\\\${pcfiledir}/")
       message(FATAL_ERROR "${pc} is not relocatable (prefix should be \${pcfiledir}/...):\n${text}")
+    endif()
+    # vcpkg's check: share/pkgconfig is for architecture-independent files (no Libs).
+    if(pc MATCHES "/share/pkgconfig/" AND text MATCHES "\nLibs(\\.private)?: *[^ \n]")
+      message(FATAL_ERROR "${pc} names libraries but is in share/pkgconfig (it belongs in lib/pkgconfig)")
     endif()
   endforeach()
 endfunction()
@@ -211,15 +277,18 @@ if(OPTIONS_ONLY)
 endif()
 
 # What vcpkg's post-build checks and a consumer expect: headers, the CMake package and usage
-# and copyright in share/<port>, the .pc in share/pkgconfig; no lib/, no debug/.
+# and copyright in share/<port>, the headers-only .pc in share/pkgconfig, the static library
+# and its .pc in lib/ (and debug/lib/ when the debug tree is built); nothing else in debug/.
 file(GLOB_RECURSE installed RELATIVE "${CURRENT_PACKAGES_DIR}" "${CURRENT_PACKAGES_DIR}/*")
 set(unexpected)
 foreach(path IN LISTS installed)
   if(path MATCHES "^include/codelength/.+\\.hpp$"
-      OR path MATCHES "^share/${PORT}/[A-Za-z_]+\\.cmake$"
+      OR path MATCHES "^share/${PORT}/[A-Za-z_-]+\\.cmake$"
       OR path STREQUAL "share/${PORT}/usage"
       OR path STREQUAL "share/${PORT}/copyright"
-      OR path STREQUAL "share/pkgconfig/codelength.pc")
+      OR path STREQUAL "share/pkgconfig/codelength.pc"
+      OR path MATCHES "^(debug/)?lib/libcodelength_dispatch\\.a$"
+      OR path MATCHES "^(debug/)?lib/pkgconfig/codelength-dispatch\\.pc$")
     continue()
   endif()
   list(APPEND unexpected "${path}")
@@ -230,7 +299,9 @@ endif()
 foreach(path
     share/${PORT}/codelengthConfig.cmake share/${PORT}/codelengthConfigVersion.cmake
     share/${PORT}/codelengthTargets.cmake share/${PORT}/usage share/${PORT}/copyright
-    share/pkgconfig/codelength.pc include/codelength/codelength.hpp include/codelength/version.hpp)
+    share/pkgconfig/codelength.pc include/codelength/codelength.hpp include/codelength/version.hpp
+    lib/libcodelength_dispatch.a lib/pkgconfig/codelength-dispatch.pc
+    share/${PORT}/codelengthDispatchTargets.cmake share/${PORT}/codelengthDispatchTargets-release.cmake)
   if(NOT EXISTS "${CURRENT_PACKAGES_DIR}/${path}")
     message(FATAL_ERROR "missing from the vcpkg package: ${path}")
   endif()
@@ -244,6 +315,18 @@ foreach(path IN LISTS empty_check)
     endif()
   endif()
 endforeach()
+if("debug" IN_LIST stub_build_types)
+  foreach(path debug/lib/libcodelength_dispatch.a debug/lib/pkgconfig/codelength-dispatch.pc
+      share/${PORT}/codelengthDispatchTargets-debug.cmake)
+    if(NOT EXISTS "${CURRENT_PACKAGES_DIR}/${path}")
+      message(FATAL_ERROR "missing from the vcpkg package: ${path}")
+    endif()
+  endforeach()
+  file(READ "${CURRENT_PACKAGES_DIR}/share/${PORT}/codelengthDispatchTargets-debug.cmake" debug_targets)
+  if(NOT debug_targets MATCHES "/debug/lib/libcodelength_dispatch\\.a")
+    message(FATAL_ERROR "codelengthDispatchTargets-debug.cmake should import debug/lib/libcodelength_dispatch.a:\n${debug_targets}")
+  endif()
+endif()
 if("baselines" IN_LIST FEATURES AND NOT EXISTS "${CURRENT_PACKAGES_DIR}/share/${PORT}/codelengthBaselinesTargets.cmake")
   message(FATAL_ERROR "feature baselines: share/${PORT}/codelengthBaselinesTargets.cmake is missing")
 endif()

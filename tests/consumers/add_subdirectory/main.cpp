@@ -1,6 +1,9 @@
 // A downstream program that vendors codelength with add_subdirectory: its own order-1 adaptive
 // model (double logits), scored by the library and checked against the hand-computed value.
 #include <codelength/codelength.hpp>
+#if defined(CODELENGTH_DISPATCH) // linked to codelength::dispatch
+#include "../dispatch_check.hpp"
+#endif
 
 #include <cmath>
 #include <cstdint>
@@ -95,5 +98,14 @@ int main() {
                      expected_bits);
         return 1;
     }
+#if defined(CODELENGTH_DISPATCH)
+    const auto score_on_active_path = [&tokens] {
+        laplace_order1_model fresh(vocabulary);
+        return codelength::score_sequence(fresh, std::span<const std::int64_t>(tokens)).total_bits();
+    };
+    if (consumer::check_dispatch("add_subdirectory consumer", score_on_active_path, n) != 0) {
+        return 1;
+    }
+#endif
     return 0;
 }

@@ -4,6 +4,17 @@
 #if defined(CONSUMER_WITH_BASELINES)
 #include <codelength/baselines/baselines.hpp>
 #endif
+// CONSUMER_WITH_DISPATCH: linked to codelength::dispatch, which must define CODELENGTH_DISPATCH;
+// otherwise linked to codelength::codelength alone, the headers-only path, which must not.
+#if defined(CONSUMER_WITH_DISPATCH) != defined(CODELENGTH_DISPATCH)
+#error "codelength::dispatch should define CODELENGTH_DISPATCH, and codelength::codelength alone should not"
+#endif
+#if defined(CODELENGTH_DISPATCH)
+#include "../dispatch_check.hpp"
+#else
+#define CONSUMER_STRINGIFY_IMPL(x) #x
+#define CONSUMER_STRINGIFY(x) CONSUMER_STRINGIFY_IMPL(x)
+#endif
 
 #include <cmath>
 #include <cstdint>
@@ -128,6 +139,19 @@ int main() {
                      exact_kt_bits);
         return 1;
     }
+#if defined(CODELENGTH_DISPATCH)
+    // The kernels chosen at run time: the widest path, and the same code length on every path.
+    const auto score_on_active_path = [&tokens] {
+        kt_order0_model fresh(vocabulary);
+        return codelength::score_sequence(fresh, std::span<const std::int64_t>(tokens)).total_bits();
+    };
+    if (consumer::check_dispatch("find_package consumer", score_on_active_path, n) != 0) {
+        return 1;
+    }
+#else
+    std::printf("find_package consumer: headers only, kernels compiled as %s\n",
+                CONSUMER_STRINGIFY(CODELENGTH_TARGET_NAMESPACE));
+#endif
 #if defined(CONSUMER_WITH_BASELINES)
     // codelength::baselines links the compressor libraries: a real gzip stream of the tokens.
     std::vector<std::uint8_t> bytes(tokens.size());

@@ -1,7 +1,11 @@
 // Compiled by tests/packaging/pkgconfig_consumer.cmake with nothing but
-// `c++ -std=c++20 $(pkg-config --cflags codelength)`: scores a fixed sequence under a
-// two-symbol model and checks the code length against the closed form.
+// `c++ -std=c++20 $(pkg-config --cflags codelength)` (or `--cflags --libs codelength-dispatch`):
+// scores a fixed sequence under a two-symbol model and checks the code length against the
+// closed form; with codelength-dispatch, also the run-time kernels on every path.
 #include <codelength/codelength.hpp>
+#if defined(CODELENGTH_DISPATCH)
+#include "../../consumers/dispatch_check.hpp"
+#endif
 
 #include <array>
 #include <cmath>
@@ -39,5 +43,18 @@ int main() {
                      CONSUMER_EXPECTED_VERSION);
         return 1;
     }
-    return std::fabs(ledger.total_bits() - expected) <= 1e-9 * expected ? 0 : 1;
+    if (!(std::fabs(ledger.total_bits() - expected) <= 1e-9 * expected)) {
+        return 1;
+    }
+#if defined(CODELENGTH_DISPATCH)
+    const auto score_on_active_path = [&tokens] {
+        skewed_model fresh;
+        return codelength::score_sequence(fresh, std::span<const std::int64_t>(tokens)).total_bits();
+    };
+    if (consumer::check_dispatch("pkg-config consumer", score_on_active_path,
+                                 static_cast<std::int64_t>(tokens.size())) != 0) {
+        return 1;
+    }
+#endif
+    return 0;
 }

@@ -89,6 +89,10 @@ class ConanFile:
         self.generators_folder = None
         self.tested_reference_str = None
 
+    def package_id(self):
+        # Conan's default: the id keeps the settings and options the recipe declares.
+        pass
+
     def requires(self, reference, **traits):
         self.requirements_log.append((reference, traits))
 
