@@ -1,12 +1,20 @@
-// Cross-build determinism: what one build of the library writes, every other build must decode,
-// and every build must write the same bytes. scripts/determinism.sh builds this program with
-// g++ -O3 -march=native and with clang -O0 (no vector extensions), lets each write its files and
-// check the other's.
-//   codelength_determinism write <dir>   write every case's compressed file / coded stream
-//   codelength_determinism check <dir>   decode each file in <dir> (it must give the case's
-//                                        input) and compare it byte for byte with this build's
+// Cross-build determinism: what one build of the library writes, every other build (and every
+// kernel path of a dispatching build, forced with CODELENGTH_ISA) must decode, and every build
+// must write the same bytes. scripts/determinism.sh builds this program header-only for fixed
+// targets with g++ -O3 and clang -O0 and once with codelength::dispatch and default flags, lets
+// each build and each path write its files and check everyone's; scripts/qemu_baseline.sh checks
+// the native files under emulated CPUs.
+//   codelength_determinism write <dir>          write every case's compressed file / coded stream
+//   codelength_determinism check <dir>...       decode each file in each <dir> (it must give the
+//                                               case's input) and compare it byte for byte with
+//                                               this build's
+//   codelength_determinism cli-inputs <dir>     write inputs for the CLI's encode and compress:
+//                                               logits_<type>_v<V>.npy (float32, float64, float16,
+//                                               bfloat16 as uint16 words), targets_v<V>.npy (int64)
+//                                               and input<kind>.bin (text, binary, noise)
 // Inputs come from integer hashing and exact float arithmetic only, so every build sees the
 // same numbers without relying on a library's random distributions.
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -14,12 +22,15 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "codelength/coding/fingerprint.hpp"
 #include "codelength/coding/sequence_coder.hpp"
 #include "codelength/compress/byte_codec.hpp"
+#include "codelength/io/npy_writer.hpp"
 #include "codelength/models/logits_replay.hpp"
 
 namespace {
@@ -77,6 +88,15 @@ std::vector<Element> convert(const std::vector<float>& values) {
     return out;
 }
 
+// The targets of a stream over `vocabulary` symbols.
+std::vector<std::int64_t> make_tokens(std::int64_t vocabulary) {
+    std::vector<std::int64_t> tokens(static_cast<std::size_t>(stream_tokens));
+    for (std::size_t t = 0; t < tokens.size(); ++t) {
+        tokens[t] = static_cast<std::int64_t>(mix(t + 17) % static_cast<std::uint64_t>(vocabulary));
+    }
+    return tokens;
+}
+
 // One case: its input, how to encode it here, and how to decode a file into the input's bytes.
 struct test_case {
     std::string name;
@@ -106,10 +126,7 @@ std::vector<test_case> make_cases() {
                                                float scale) {
         auto logits = std::make_shared<std::vector<Element>>(convert<Element>(
             make_logits(stream_tokens, vocabulary, scale, static_cast<std::uint64_t>(vocabulary))));
-        std::vector<std::int64_t> tokens(static_cast<std::size_t>(stream_tokens));
-        for (std::size_t t = 0; t < tokens.size(); ++t) {
-            tokens[t] = static_cast<std::int64_t>(mix(t + 17) % static_cast<std::uint64_t>(vocabulary));
-        }
+        const std::vector<std::int64_t> tokens = make_tokens(vocabulary);
         const auto model = [logits, vocabulary] {
             return codelength::logits_replay(
                 codelength::matrix_view<Element>::row_major(logits->data(), stream_tokens, vocabulary));
@@ -143,55 +160,105 @@ bytes read_file(const std::filesystem::path& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-    if (argc != 3 || (std::string(argv[1]) != "write" && std::string(argv[1]) != "check")) {
-        std::cerr << "usage: " << argv[0] << " write|check <dir>\n";
-        return 2;
+void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> data) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    if (!out) {
+        throw codelength::io_error(path.string() + ": cannot write");
     }
-    const std::filesystem::path dir = argv[2];
-    const bool write = std::string(argv[1]) == "write";
+}
+
+// The CLI's inputs: the same logits and targets as the stream cases (fewer kinds: every dtype
+// at V = 1000, float32 also at V = 4097) and smaller byte inputs (the CLI runs under emulation).
+void write_cli_inputs(const std::filesystem::path& dir) {
+    std::filesystem::create_directories(dir);
+    const auto add_logits = [&]<class Element>(const char* type, std::int64_t vocabulary, float scale) {
+        const std::vector<Element> logits = convert<Element>(
+            make_logits(stream_tokens, vocabulary, scale, static_cast<std::uint64_t>(vocabulary)));
+        codelength::write_npy(
+            dir / (std::string("logits_") + type + "_v" + std::to_string(vocabulary) + ".npy"), logits,
+            {stream_tokens, vocabulary});
+        codelength::write_npy(dir / ("targets_v" + std::to_string(vocabulary) + ".npy"),
+                              make_tokens(vocabulary), {stream_tokens});
+    };
+    add_logits.operator()<float>("float32", 1000, 8.0F);
+    add_logits.operator()<double>("float64", 1000, 8.0F);
+    add_logits.operator()<codelength::bfloat16>("bfloat16", 1000, 8.0F);
+    add_logits.operator()<codelength::float16>("float16", 1000, 8.0F);
+    add_logits.operator()<float>("float32", 4097, 0.5F);
+    for (const int kind : {0, 1, 2}) {
+        write_file(dir / ("input" + std::to_string(kind) + ".bin"),
+                   make_bytes(kind, 20000 + static_cast<std::size_t>(kind) * 333));
+    }
+}
+
+// Checks the files of each directory against this build's: each must decode to its case's input
+// and equal this build's bytes. Equal files decode alike, so each distinct file decodes once.
+int check(const std::vector<std::filesystem::path>& dirs) {
     int failures = 0;
-    try {
-        if (write) {
-            std::filesystem::create_directories(dir);
-        }
-        for (const test_case& c : make_cases()) {
-            const bytes here = c.encode();
-            if (write) {
-                std::ofstream out(dir / c.name, std::ios::binary);
-                out.write(reinterpret_cast<const char*>(here.data()),
-                          static_cast<std::streamsize>(here.size()));
-                if (!out) {
-                    std::cerr << (dir / c.name).string() << ": cannot write\n";
-                    return 1;
-                }
+    const std::vector<test_case> cases = make_cases();
+    for (const test_case& c : cases) {
+        const bytes here = c.encode();
+        std::vector<std::pair<bytes, bool>> decoded; // distinct files, and whether each decodes to the input
+        for (const std::filesystem::path& dir : dirs) {
+            if (!std::filesystem::is_regular_file(dir / c.name)) {
+                std::cerr << (dir / c.name).string() << ": missing\n";
+                ++failures;
                 continue;
             }
             const bytes there = read_file(dir / c.name);
-            bool decodes = false;
-            try {
-                decodes = c.decodes_to_input(there);
-            } catch (const codelength::error& e) {
-                std::cerr << c.name << ": " << e.what() << "\n";
+            auto found = std::find_if(decoded.begin(), decoded.end(),
+                                      [&](const std::pair<bytes, bool>& d) { return d.first == there; });
+            if (found == decoded.end()) {
+                bool decodes = false;
+                try {
+                    decodes = c.decodes_to_input(there);
+                } catch (const codelength::error& e) {
+                    std::cerr << (dir / c.name).string() << ": " << e.what() << "\n";
+                }
+                decoded.emplace_back(there, decodes);
+                found = std::prev(decoded.end());
             }
-            if (!decodes) {
-                std::cerr << c.name << ": the other build's file does not decode to the input\n";
+            if (!found->second) {
+                std::cerr << (dir / c.name).string() << ": does not decode to the input here\n";
                 ++failures;
             }
             if (there != here) {
-                std::cerr << c.name << ": this build writes other bytes (" << here.size() << " vs "
-                          << there.size() << ")\n";
+                std::cerr << (dir / c.name).string() << ": this build writes other bytes (" << here.size()
+                          << " vs " << there.size() << ")\n";
                 ++failures;
             }
         }
-        if (!write) {
-            std::cout << make_cases().size() << " cases: " << failures << " failures\n";
+    }
+    std::cout << cases.size() << " cases x " << dirs.size() << " directories: " << failures << " failures\n";
+    return failures == 0 ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const std::string command = argc >= 3 ? argv[1] : "";
+    if ((command != "write" && command != "check" && command != "cli-inputs") ||
+        (command != "check" && argc != 3)) {
+        std::cerr << "usage: " << argv[0] << " write <dir> | check <dir>... | cli-inputs <dir>\n";
+        return 2;
+    }
+    try {
+        if (command == "check") {
+            return check(std::vector<std::filesystem::path>(argv + 2, argv + argc));
+        }
+        const std::filesystem::path dir = argv[2];
+        if (command == "cli-inputs") {
+            write_cli_inputs(dir);
+            return 0;
+        }
+        std::filesystem::create_directories(dir);
+        for (const test_case& c : make_cases()) {
+            write_file(dir / c.name, c.encode());
         }
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;
     }
-    return failures == 0 ? 0 : 1;
+    return 0;
 }
