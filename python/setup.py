@@ -59,8 +59,7 @@ macros = [("CODELENGTH_USE_XSIMD", "1"), ("CODELENGTH_DISPATCH", "1")]
 # The kernel paths of this processor family and the flags of their units: the same table as
 # src/CMakeLists.txt (python/tests/test_kernels.py checks that they agree).
 KERNEL_FLAGS = {
-    "x86_64": {"sse2": [], "avx2": ["-mavx2", "-mfma", "-mf16c"],
-               "avx512": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c"]},
+    "x86_64": {"sse2": [], "avx2": ["-march=x86-64-v3"], "avx512": ["-march=x86-64-v4"]},
     "aarch64": {"neon": []},
 }
 machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine().lower())

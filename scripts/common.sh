@@ -6,7 +6,7 @@
 #                                warnings as errors, and exports the sanitizers' run options
 #   arch_options                 sets the array `arch_options` from the environment:
 #                                CODELENGTH_ARCH=x86-64-v3  -> -DCODELENGTH_ARCH=... (a fixed
-#                                -march for the project's programs instead of -march=native);
+#                                -march for the project's programs; empty: the default target);
 #                                CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4" -> compile the
 #                                kernel-using sources for each (.ci/run sets both)
 

@@ -30,7 +30,10 @@ fi
 
 missing=()
 for package in "${packages[@]}"; do
-    if ! dpkg -s "$package" 2>/dev/null | grep -q '^Status: install ok installed'; then
+    # dpkg-query, not dpkg -s: that refuses a name installed for two architectures (arm64 too,
+    # scripts/cross_aarch64.sh); the host's own (or arch all) instance must be installed.
+    if ! dpkg-query -W -f='${Architecture} ${db:Status-Abbrev}\n' "$package" 2>/dev/null |
+        grep -Eq "^($(dpkg --print-architecture)|all) ii"; then
         missing+=("$package")
     fi
 done

@@ -4,9 +4,9 @@
 # consumer projects, pytest), and the Python package installed with pip into a venv.
 #   BUILD_DIR=build/test  BUILD_TYPE=RelWithDebInfo  JOBS=$(nproc)  CTEST_JOBS=2  PIP_CHECK=1  scripts/test.sh
 # PIP_CHECK=0 skips the pip install (the second CI leg; the first one does it).
-# (CI runs it twice: RelWithDebInfo, i.e. -O2 -g, and Release, i.e. -O3, both with
-# CODELENGTH_ARCH=x86-64-v3 and CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4": see
-# scripts/common.sh. Without them the programs are built with -march=native.)
+# (CI runs it twice: RelWithDebInfo, i.e. -O2 -g, and Release, i.e. -O3, both for the
+# compiler's default target with codelength::dispatch and CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4":
+# see scripts/common.sh.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/common.sh

@@ -32,9 +32,12 @@ bool bit(std::uint32_t word, unsigned index) noexcept {
     return ((word >> index) & 1U) != 0;
 }
 
+// The x86-64 micro-architecture levels the kernel units are compiled for (-march=x86-64-v3 and
+// -march=x86-64-v4), with the operating system saving the registers they use.
 struct x86_support {
-    bool avx2 = false;   // AVX2, FMA, F16C, SSE4.2, and the OS saves the YMM registers
-    bool avx512 = false; // and AVX-512 F, BW, DQ, VL, with the OS saving opmask and ZMM state
+    bool avx2 = false;   // x86-64-v3: v2 (SSE3, SSSE3, SSE4.1/4.2, POPCNT, CMPXCHG16B, LAHF),
+                         // AVX, AVX2, BMI1, BMI2, F16C, FMA, LZCNT, MOVBE; YMM state saved
+    bool avx512 = false; // x86-64-v4: and AVX-512 F, BW, CD, DQ, VL; opmask and ZMM state saved
 };
 
 x86_support detect_x86() noexcept {
@@ -46,12 +49,16 @@ x86_support detect_x86() noexcept {
     if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) {
         return support;
     }
-    const bool sse42 = bit(ecx, 20);
-    const bool fma = bit(ecx, 12);
-    const bool osxsave = bit(ecx, 27);
-    const bool avx = bit(ecx, 28);
-    const bool f16c = bit(ecx, 29);
-    if (!(osxsave && avx && sse42 && fma && f16c)) {
+    // SSE3, SSSE3, CMPXCHG16B, SSE4.1, SSE4.2, POPCNT; FMA, MOVBE, OSXSAVE, AVX, F16C.
+    const bool level2 =
+        bit(ecx, 0) && bit(ecx, 9) && bit(ecx, 13) && bit(ecx, 19) && bit(ecx, 20) && bit(ecx, 23);
+    const bool level3_leaf1 = bit(ecx, 12) && bit(ecx, 22) && bit(ecx, 27) && bit(ecx, 28) && bit(ecx, 29);
+    unsigned extended_ecx = 0;
+    if (__get_cpuid(0x80000001U, &eax, &ebx, &extended_ecx, &edx) == 0) {
+        return support;
+    }
+    const bool lahf_lzcnt = bit(extended_ecx, 0) && bit(extended_ecx, 5);
+    if (!(level2 && level3_leaf1 && lahf_lzcnt)) {
         return support;
     }
     const std::uint64_t xcr0 = read_xcr0();
@@ -60,9 +67,9 @@ x86_support detect_x86() noexcept {
     if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) {
         return support;
     }
-    support.avx2 = os_saves_ymm && bit(ebx, 5);
-    support.avx512 =
-        support.avx2 && os_saves_zmm && bit(ebx, 16) && bit(ebx, 17) && bit(ebx, 30) && bit(ebx, 31);
+    support.avx2 = os_saves_ymm && bit(ebx, 3) && bit(ebx, 5) && bit(ebx, 8); // BMI1, AVX2, BMI2
+    support.avx512 = support.avx2 && os_saves_zmm && bit(ebx, 16) && bit(ebx, 17) && bit(ebx, 28) &&
+                     bit(ebx, 30) && bit(ebx, 31); // AVX-512 F, DQ, CD, BW, VL
     return support;
 }
 #endif

@@ -1,5 +1,5 @@
-// The AVX2 + FMA + F16C (compiled with -mavx2 -mfma -mf16c; run only where detected)
-// kernels of codelength::dispatch.
+// The AVX2 kernels of codelength::dispatch: x86-64-v3 (AVX2, FMA, F16C, BMI1/2, LZCNT, MOVBE),
+// compiled with -march=x86-64-v3 and run only where dispatch.cpp detects that level.
 #include "kernel_table_for_target.hpp"
 
 #if !(defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && !defined(__AVX512F__))

@@ -1,5 +1,5 @@
-// The AVX-512 F/BW/DQ/VL (compiled with -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c; run
-// only where detected) kernels of codelength::dispatch.
+// The AVX-512 kernels of codelength::dispatch: x86-64-v4 (v3 and AVX-512 F, BW, CD, DQ, VL),
+// compiled with -march=x86-64-v4 and run only where dispatch.cpp detects that level.
 #include "kernel_table_for_target.hpp"
 
 #if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) &&     \
