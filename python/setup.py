@@ -5,7 +5,7 @@ The package is built from a checkout of the repository (the headers are not copi
     venv/bin/pip install --no-build-isolation ./python
 The module uses codelength::dispatch, like the CMake build: src/numerics/dispatch.cpp and one
 kernel unit per instruction set (src/numerics/kernels_<isa>.cpp, each with its own -m flags and
--O2, as src/CMakeLists.txt compiles them) become static libraries (build_clib), and the bindings
+-O3, as src/CMakeLists.txt compiles them) become static libraries (build_clib), and the bindings
 are compiled with CODELENGTH_DISPATCH=1, so the wheel runs the widest kernels of any CPU
 (codelength.kernels() says which) without -march=native. CODELENGTH_ARCH=<-march value>
 still compiles the bindings themselves for a fixed target; the kernels never need it.
@@ -73,8 +73,9 @@ def relative(path: Path) -> str:
 
 
 # One static library per kernel unit (build_clib compiles a library's sources with one set of
-# flags), then the dispatcher, which names the paths it may choose. -O2 comes after the
-# interpreter's own CFLAGS, so it wins; the objects are position-independent (CCSHARED).
+# flags), then the dispatcher, which names the paths it may choose. -O3 (-O2 for the
+# dispatcher) comes after the interpreter's own CFLAGS, so it wins, as in src/CMakeLists.txt;
+# the objects are position-independent (CCSHARED).
 kernel_macros = [("CODELENGTH_USE_XSIMD", "1"), ("CODELENGTH_KERNEL_UNIT", "1")]
 libraries = [("codelength_dispatch", {
     "sources": [relative(KERNEL_SOURCES / "dispatch.cpp")],
@@ -89,7 +90,7 @@ for path, flags in kernel_paths.items():
         "sources": [relative(KERNEL_SOURCES / f"kernels_{path}.cpp")],
         "include_dirs": [str(INCLUDE)],
         "macros": kernel_macros,
-        "cflags": ["-std=c++20", "-O2", "-fvisibility=hidden", *flags],
+        "cflags": ["-std=c++20", "-O3", "-fvisibility=hidden", *flags],
         "obj_deps": {"": headers},
     }))
 

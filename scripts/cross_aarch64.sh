@@ -130,9 +130,9 @@ build_seconds=$((SECONDS - start_seconds))
 # The row kernel runs xsimd's NEON code: the dispatch library's NEON unit instantiates the
 # kernels for xsimd::neon64, in the aarch64 target namespace.
 neon_object="$(find "$build_dir/src" -name 'kernels_neon.cpp.o' | head -n 1)"
-neon_symbols="$(aarch64-linux-gnu-nm -C "$neon_object" | grep -c 'xsimd::neon64' || true)"
-if [[ -z "$neon_object" || "$neon_symbols" -eq 0 ]] ||
-    ! aarch64-linux-gnu-nm -C "$neon_object" | grep -q 'isa_neon[a-z_]*::'; then
+neon_listing="$(aarch64-linux-gnu-nm -C "$neon_object")" # (grep -q on a pipe would fail it under pipefail)
+neon_symbols="$(grep -c 'xsimd::neon64' <<<"$neon_listing" || true)"
+if [[ -z "$neon_object" || "$neon_symbols" -eq 0 ]] || ! grep -q 'isa_neon[a-z_]*::' <<<"$neon_listing"; then
     echo "cross_aarch64.sh: no xsimd::neon64 kernels in ${neon_object:-kernels_neon.cpp.o}" >&2
     exit 1
 fi
@@ -151,9 +151,11 @@ if [[ "$tests_mode" == all ]]; then
     cli_scripts=(tests/cli/test_*_cli.py)
 else
     emulator=(qemu-aarch64 -L "$sysroot" -E "LD_LIBRARY_PATH=$sysroot/lib")
-    "${emulator[@]}" "$build_dir/tests/test_numerics" '[dispatch]'
-    "${emulator[@]}" "$build_dir/tests/test_coding" '[#test_quantize]' '~large vocabularies*' '~find inverts*'
-    "${emulator[@]}" "$build_dir/tests/test_coding" \
+    # -w NoTests: a test specification that matches nothing fails instead of passing quietly.
+    "${emulator[@]}" "$build_dir/tests/test_numerics" -w NoTests '[dispatch]'
+    "${emulator[@]}" "$build_dir/tests/test_coding" -w NoTests -# \
+        '[#test_quantize] ~"large vocabularies*" ~"find inverts*"'
+    "${emulator[@]}" "$build_dir/tests/test_coding" -w NoTests -# \
         '[#test_checksum],[#test_stream_format],[#test_sequence_coder],[#test_top_k],[#test_coder_contracts]'
     cli_scripts=(tests/cli/test_codec_cli.py tests/cli/test_compress_cli.py tests/cli/test_dispatch_cli.py)
 fi
@@ -169,14 +171,15 @@ if [[ "$with_cli" == ON ]]; then
     cli_failed=()
     for script in "${cli_scripts[@]}"; do
         name="$(basename "$script" .py)"
-        rm -rf "$build_dir/cli-tests/$name"
-        mkdir -p "$build_dir/cli-tests/$name"
+        work_dir="$(realpath "$build_dir")/cli-tests/$name"
+        rm -rf "$work_dir"
+        mkdir -p "$work_dir"
         echo "CLI under qemu-aarch64: $name"
-        if /usr/bin/python3 "$script" "$wrapper" "$build_dir/cli-tests/$name" >"$build_dir/cli-tests/$name.log" 2>&1; then
+        if /usr/bin/python3 "$script" "$wrapper" "$work_dir" >"$work_dir.log" 2>&1; then
             cli_passed=$((cli_passed + 1))
         else
             cli_failed+=("$name")
-            tail -n 30 "$build_dir/cli-tests/$name.log"
+            tail -n 30 "$work_dir.log"
         fi
     done
     echo "CLI tests under qemu-aarch64: $cli_passed passed, ${#cli_failed[@]} failed ${cli_failed[*]}"

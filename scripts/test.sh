@@ -3,7 +3,9 @@
 # library, tests, examples, benchmarks and the Python module, then every test (unit, CLI,
 # consumer projects, pytest), and the Python package installed with pip into a venv.
 #   BUILD_DIR=build/test  BUILD_TYPE=RelWithDebInfo  JOBS=$(nproc)  CTEST_JOBS=2  PIP_CHECK=1  scripts/test.sh
-# PIP_CHECK=0 skips the pip install (the second CI leg; the first one does it).
+# PIP_CHECK=0 skips the pip install (the second CI leg; the first one does it);
+# CTEST_EXCLUDE=<regex> leaves those tests out (the second leg: the packaging and consumer
+# projects, which build the library their own way whatever this build's type).
 # (CI runs it twice: RelWithDebInfo, i.e. -O2 -g, and Release, i.e. -O3, both for the
 # compiler's default target with codelength::dispatch and CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4":
 # see scripts/common.sh.)
@@ -31,7 +33,7 @@ cmake -S . -B "$build_dir" "${generator[@]}" "${arch_options[@]}" \
     -DCODELENGTH_BUILD_BENCHMARKS=ON \
     -DCODELENGTH_BUILD_PYTHON=ON
 cmake --build "$build_dir" -j "$jobs"
-(cd "$build_dir" && ctest --output-on-failure -j "$ctest_jobs")
+(cd "$build_dir" && ctest --output-on-failure -j "$ctest_jobs" ${CTEST_EXCLUDE:+-E "$CTEST_EXCLUDE"})
 
 # The way a user installs the package: pip into a venv that sees Debian's numpy and torch,
 # built offline from the checkout; then the pytest suite and the README's Python example

@@ -117,5 +117,5 @@ def test_setup_py_compiles_the_kernels_like_cmake():
     for paths in ast.literal_eval(table.group(1)).values():
         setup_flags.update(paths)
     assert setup_flags == cmake_flags
-    assert '"-O2"' in setup and "CODELENGTH_KERNEL_UNIT" in setup and '("CODELENGTH_DISPATCH", "1")' in setup
+    assert '"-O3"' in setup and "CODELENGTH_KERNEL_UNIT" in setup and '("CODELENGTH_DISPATCH", "1")' in setup
     assert '"native"' not in setup, "no -march=native default: the kernels are dispatched at run time"

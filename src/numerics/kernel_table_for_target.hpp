@@ -14,8 +14,6 @@
 #endif
 
 #include <cstdint>
-#include <cstring>
-#include <new>
 #include <type_traits>
 
 #include "codelength/coding/checksum.hpp"
