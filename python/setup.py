@@ -19,6 +19,7 @@ from pathlib import Path
 import pybind11
 from pybind11.setup_helpers import ParallelCompile
 from setuptools import Extension, setup
+from setuptools.command.build_clib import build_clib
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +44,15 @@ class always_build_ext(build_ext):
     def finalize_options(self):
         super().finalize_options()
         self.force = True
+
+
+class build_clib_in_temp(build_clib):
+    """Creates build_temp first: the kernel units' sources are ../src/..., so their objects are
+    build_temp/../src/..., which the compiler can only write when build_temp exists."""
+
+    def run(self):
+        self.mkpath(self.build_temp)
+        super().run()
 
 
 # The sources of the one extension compile in parallel (CODELENGTH_BUILD_JOBS, default: all cores).
@@ -116,6 +126,6 @@ setup(
         libraries=["z", "lzma", "zstd", "brotlienc"],
         language="c++",
     )],
-    cmdclass={"build_ext": always_build_ext},
+    cmdclass={"build_clib": build_clib_in_temp, "build_ext": always_build_ext},
     zip_safe=False,
 )
