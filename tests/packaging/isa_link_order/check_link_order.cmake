@@ -119,7 +119,8 @@ if(QEMU)
     endif()
   endforeach()
 else()
-  message(STATUS "SKIPPED: qemu-x86_64 is not installed (Debian's qemu-user): the AVX-512 variant was not run on a CPU without AVX-512")
+  message(STATUS "SKIPPED: no qemu-x86_64 (not installed, or a sanitized build, which qemu-user cannot run): "
+                 "the AVX-512 variant was not run on a CPU without AVX-512")
 endif()
 
 if(failures)
