@@ -7,7 +7,8 @@
 #   - weak and unique symbols (W, V, u, w, v) whose names carry the unit's target tag
 #     (CODELENGTH_TARGET_NAMESPACE, e.g. isa_sse2_sse42_avx_avx2_fma_f16c_xsimd_kernels), or that
 #     are xsimd templates instantiated for the unit's own xsimd architecture, or
-#     DW.ref.__gxx_personality_v0 (the same in every C++ object);
+#     DW.ref.__gxx_personality_v0 (the same in every C++ object), and under UBSan the RTTI of
+#     function types and __clang_call_terminate;
 #   - one strong global symbol: the unit's table, codelength::v0::kernel_abi::<path>_kernels();
 #   - local symbols (t, r, d, b, n: never merged across objects).
 # The tag itself must name the unit's instruction set (the AVX2 unit's has _avx2 and no
@@ -100,6 +101,12 @@ for object in "${objects[@]}"; do
         W | V | u | w | v)
             weak=$((weak + 1))
             if [[ "$symbol" == *"$tag"* || "$symbol" == "DW.ref.__gxx_personality_v0" ]]; then
+                continue
+            fi
+            # Under UBSan (the sanitizer leg): RTTI data of function types, and clang's helper that
+            # calls std::terminate from a noexcept function; data, or the same two calls everywhere.
+            if [[ "$symbol" == "typeinfo for "* || "$symbol" == "typeinfo name for "* ||
+                "$symbol" == "__clang_call_terminate" ]]; then
                 continue
             fi
             if [[ "$symbol" =~ $arch ]]; then
