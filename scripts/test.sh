@@ -2,8 +2,10 @@
 # The CI entry point (.ci/run): dependencies, format check, a warnings-as-errors build of the
 # library, tests, examples, benchmarks and the Python module, then every test (unit, CLI,
 # consumer projects, pytest), and the Python package installed with pip into a venv.
-#   BUILD_DIR=build/test  BUILD_TYPE=RelWithDebInfo  JOBS=$(nproc)  CTEST_JOBS=2  PIP_CHECK=1  scripts/test.sh
-# PIP_CHECK=0 skips the pip install (the second CI leg; the first one does it);
+#   BUILD_DIR=build/test  BUILD_TYPE=RelWithDebInfo  JOBS=$(nproc)  CTEST_JOBS=2  PIP_CHECK=1
+#   BUILD_PYTHON=ON  scripts/test.sh
+# PIP_CHECK=0 skips the pip install and BUILD_PYTHON=OFF the in-tree Python module and its pytest
+# files (the second CI leg; the first one does both);
 # CTEST_EXCLUDE=<regex> leaves those tests out (the second leg: the packaging and consumer
 # projects, which build the library their own way whatever this build's type).
 # (CI runs it twice: RelWithDebInfo, i.e. -O2 -g, and Release, i.e. -O3, both for the
@@ -31,7 +33,7 @@ cmake -S . -B "$build_dir" "${generator[@]}" "${arch_options[@]}" \
     -DCODELENGTH_BUILD_EXAMPLES=ON \
     -DCODELENGTH_BUILD_TOOLS=ON \
     -DCODELENGTH_BUILD_BENCHMARKS=ON \
-    -DCODELENGTH_BUILD_PYTHON=ON
+    -DCODELENGTH_BUILD_PYTHON="${BUILD_PYTHON:-ON}"
 cmake --build "$build_dir" -j "$jobs"
 (cd "$build_dir" && ctest --output-on-failure -j "$ctest_jobs" ${CTEST_EXCLUDE:+-E "$CTEST_EXCLUDE"})
 

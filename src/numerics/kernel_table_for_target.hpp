@@ -22,6 +22,7 @@
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/numerics/dispatch.hpp"
+#include "codelength/numerics/dispatched_kernels.hpp"
 #include "codelength/numerics/row_kernel_scalar.hpp"
 #if defined(CODELENGTH_USE_XSIMD)
 #include "codelength/coding/quantize_simd.hpp"
@@ -35,26 +36,21 @@ strided_row<Element> row_of(kernel_abi::row_input row) noexcept {
     return strided_row<Element>{static_cast<const Element*>(row.data), row.size, row.stride};
 }
 
+// A symbol and its interval in the kernel table's plain form.
+inline void store(const quantized_symbol& found, kernel_abi::quantize_output& out) noexcept {
+    out.symbol = found.symbol;
+    out.cdf_low = found.interval.cdf_low;
+    out.frequency = found.interval.frequency;
+}
+
 // Runs work(); a row_refusal (core/error.hpp) or std::bad_alloc becomes a fault.
 template <class Work>
 void run_guarded(kernel_abi::row_fault& fault, Work&& work) noexcept {
-    fault = kernel_abi::row_fault{kernel_abi::fault_kind::none, -1, 0.0};
+    fault = kernel_abi::row_fault{};
     try {
         work();
     } catch (const row_refusal& refusal) {
-        fault.column = refusal.column;
-        fault.value = refusal.value;
-        switch (refusal.why) {
-        case row_refusal::reason::bad_logit:
-            fault.kind = kernel_abi::fault_kind::bad_logit;
-            break;
-        case row_refusal::reason::all_minus_infinity:
-            fault.kind = kernel_abi::fault_kind::all_minus_infinity;
-            break;
-        case row_refusal::reason::internal:
-            fault.kind = kernel_abi::fault_kind::internal;
-            break;
-        }
+        fault = kernel_abi::row_fault{refusal.why, refusal.column, refusal.value};
     } catch (...) { // std::bad_alloc: the only other exception these kernels can throw
         fault.kind = kernel_abi::fault_kind::out_of_memory;
     }
@@ -74,7 +70,7 @@ struct target_kernels {
     static void row_statistics(kernel_abi::row_input row, std::int64_t target,
                                kernel_abi::row_statistics_output* out) noexcept {
         run_guarded(out->fault, [&] {
-            const auto r = [&] {
+            const auto statistics = [&] {
 #if defined(CODELENGTH_USE_XSIMD)
                 if constexpr (Simd) {
                     return row_statistics_simd(row_of<Element>(row), target, 0);
@@ -82,12 +78,7 @@ struct target_kernels {
 #endif
                 return row_statistics_scalar(row_of<Element>(row), target, 0);
             }();
-            out->max_logit = r.max_logit;
-            out->log_sum_exp_nats = r.log_sum_exp_nats;
-            out->target_log_probability_nats = r.target_log_probability_nats;
-            out->entropy_nats = r.entropy_nats;
-            out->log_probability_variance_nats2 = r.log_probability_variance_nats2;
-            out->target_rank = r.target_rank;
+            store_row_statistics(statistics, *out);
         });
     }
 
@@ -95,11 +86,9 @@ struct target_kernels {
     static void quantize_symbol(kernel_abi::row_input row, std::int64_t symbol, int precision_bits,
                                 kernel_abi::quantize_output* out) noexcept {
         run_guarded(out->fault, [&] {
-            const auto interval =
-                quantize_symbol_with<quantizer>(row_of<Element>(row), symbol, precision_bits, 0);
-            out->symbol = symbol;
-            out->cdf_low = interval.cdf_low;
-            out->frequency = interval.frequency;
+            store(quantized_symbol{symbol, quantize_symbol_with<quantizer>(row_of<Element>(row), symbol,
+                                                                           precision_bits, 0)},
+                  *out);
         });
     }
 
@@ -107,11 +96,7 @@ struct target_kernels {
     static void quantize_find_symbol(kernel_abi::row_input row, std::uint32_t value, int precision_bits,
                                      kernel_abi::quantize_output* out) noexcept {
         run_guarded(out->fault, [&] {
-            const auto found =
-                quantize_find_symbol_with<quantizer>(row_of<Element>(row), value, precision_bits, 0);
-            out->symbol = found.symbol;
-            out->cdf_low = found.interval.cdf_low;
-            out->frequency = found.interval.frequency;
+            store(quantize_find_symbol_with<quantizer>(row_of<Element>(row), value, precision_bits, 0), *out);
         });
     }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "codelength/core/config.hpp"
+#include "codelength/core/row_fault.hpp"
 
 namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
@@ -65,9 +66,10 @@ public:
 
 namespace detail {
 
-// Why a kernel cannot use a row of logits: a NaN or +inf logit at `column`, or every logit -inf.
+// Why a kernel cannot use a row of logits: a NaN or +inf logit at `column`, or every logit -inf
+// (the fault kinds of core/row_fault.hpp, so the dispatch units pass it on unchanged).
 struct row_refusal {
-    enum class reason : std::uint8_t { bad_logit, all_minus_infinity, internal };
+    using reason = kernel_abi::fault_kind;
     reason why = reason::bad_logit;
     std::int64_t column = -1;
     double value = 0.0;
@@ -81,7 +83,9 @@ struct row_refusal {
                std::to_string(refusal.column);
     case row_refusal::reason::all_minus_infinity:
         return "every logit is -inf";
+    case row_refusal::reason::none:
     case row_refusal::reason::internal:
+    case row_refusal::reason::out_of_memory:
         break;
     }
     return "internal error: the quantized CDF does not hold the value";

@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "codelength/core/config.hpp"
+#include "codelength/core/row_fault.hpp"
 
 namespace codelength::inline v0 {
 
@@ -57,14 +58,7 @@ struct row_input {
     std::int64_t stride;
 };
 
-// Why a kernel refused a row: a NaN or +inf logit (at column, with its value), every logit -inf,
-// the quantizer's internal check, or no memory.
-enum class fault_kind : std::uint8_t { none, bad_logit, all_minus_infinity, internal, out_of_memory };
-struct row_fault {
-    fault_kind kind;
-    std::int64_t column;
-    double value;
-};
+// row_fault and fault_kind (why a kernel refused a row) are in core/row_fault.hpp.
 
 // row_statistics' fields (target_rank is -1 when target < 0).
 struct row_statistics_output {

@@ -13,6 +13,7 @@
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/numerics/dispatch.hpp"
+#include "codelength/numerics/row_statistics.hpp"
 
 namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
@@ -66,22 +67,39 @@ template <class Element>
     return kernel_abi::row_input{row.data, row.size, row.stride};
 }
 
+// row_statistics in the kernel table's plain form (in a kernel unit), and back (in the caller).
+inline void store_row_statistics(const row_statistics& statistics,
+                                 kernel_abi::row_statistics_output& out) noexcept {
+    out.max_logit = statistics.max_logit;
+    out.log_sum_exp_nats = statistics.log_sum_exp_nats;
+    out.target_log_probability_nats = statistics.target_log_probability_nats;
+    out.entropy_nats = statistics.entropy_nats;
+    out.log_probability_variance_nats2 = statistics.log_probability_variance_nats2;
+    out.target_rank = statistics.target_rank;
+}
+
+[[nodiscard]] inline row_statistics load_row_statistics(const kernel_abi::row_statistics_output& out,
+                                                        std::int64_t target) noexcept {
+    row_statistics statistics;
+    statistics.target = target;
+    statistics.max_logit = out.max_logit;
+    statistics.log_sum_exp_nats = out.log_sum_exp_nats;
+    statistics.target_log_probability_nats = out.target_log_probability_nats;
+    statistics.entropy_nats = out.entropy_nats;
+    statistics.log_probability_variance_nats2 = out.log_probability_variance_nats2;
+    statistics.target_rank = out.target_rank;
+    return statistics;
+}
+
 // Rethrows what a kernel reported for row `row_index`.
 inline void throw_if_fault(const kernel_abi::row_fault& fault, std::int64_t row_index) {
-    using kernel_abi::fault_kind;
-    switch (fault.kind) {
-    case fault_kind::none:
+    if (fault.kind == kernel_abi::fault_kind::none) {
         return;
-    case fault_kind::out_of_memory:
-        throw std::bad_alloc();
-    case fault_kind::bad_logit:
-        refuse_row(row_index, row_refusal{row_refusal::reason::bad_logit, fault.column, fault.value});
-    case fault_kind::all_minus_infinity:
-        refuse_row(row_index, row_refusal{row_refusal::reason::all_minus_infinity});
-    case fault_kind::internal:
-        break;
     }
-    refuse_row(row_index, row_refusal{row_refusal::reason::internal});
+    if (fault.kind == kernel_abi::fault_kind::out_of_memory) {
+        throw std::bad_alloc();
+    }
+    refuse_row(row_index, row_refusal{fault.kind, fault.column, fault.value});
 }
 
 } // namespace detail

@@ -35,15 +35,7 @@ row_statistics dispatched_row_statistics(strided_row<Element> row, std::int64_t 
     kernel_abi::active_kernels().row_statistics[kernel_element_index<Element>()](kernel_row(row), target,
                                                                                  &out);
     throw_if_fault(out.fault, row_index);
-    row_statistics result;
-    result.target = scored ? target : -1;
-    result.max_logit = out.max_logit;
-    result.log_sum_exp_nats = out.log_sum_exp_nats;
-    result.target_log_probability_nats = out.target_log_probability_nats;
-    result.entropy_nats = out.entropy_nats;
-    result.log_probability_variance_nats2 = out.log_probability_variance_nats2;
-    result.target_rank = out.target_rank;
-    return result;
+    return load_row_statistics(out, scored ? target : -1);
 }
 
 } // namespace detail
