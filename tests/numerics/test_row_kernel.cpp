@@ -209,6 +209,27 @@ TEMPLATE_TEST_CASE("row kernel matches the long-double reference", "[numerics]",
     }
 }
 
+TEMPLATE_TEST_CASE("the rank counts every entry above the target across full chunks", "[numerics]", float,
+                   double, bfloat16) {
+    // The vector paths count per lane and sum the lanes once per chunk: every lane of every
+    // whole chunk counts here, before, around and after the target's chunk.
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
+    const std::int64_t vocabulary = 151936;
+    for (const std::int64_t target :
+         {std::int64_t{0}, std::int64_t{4095}, std::int64_t{70001}, vocabulary - 1}) {
+        std::vector<TestType> above(static_cast<std::size_t>(vocabulary), from_double<TestType>(1.0));
+        above[static_cast<std::size_t>(target)] = from_double<TestType>(0.0);
+        std::vector<TestType> below(static_cast<std::size_t>(vocabulary), from_double<TestType>(0.0));
+        below[static_cast<std::size_t>(target)] = from_double<TestType>(1.0);
+        for (const auto kernel : {kernel_choice::scalar, kernel_choice::simd}) {
+            INFO("target = " << target);
+            CHECK(codelength::compute_row_statistics(contiguous(above), target, 0, kernel).target_rank ==
+                  vocabulary - 1);
+            CHECK(codelength::compute_row_statistics(contiguous(below), target, 0, kernel).target_rank == 0);
+        }
+    }
+}
+
 TEMPLATE_TEST_CASE("ties rank by first index, at every position around the vector width", "[numerics]", float,
                    double, bfloat16) {
     CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();

@@ -105,6 +105,46 @@ std::int64_t count_true(const xsimd::batch_bool<Float, Arch>& mask) noexcept {
         lanes_sum_in_double(xsimd::select(mask, batch(Float(1)), batch(Float(0)))));
 }
 
+// Counts true comparison lanes per lane. Where a comparison gives all-ones lanes (SSE2, AVX2)
+// each one is the integer -1, so subtracting it from an integer vector counts it in one
+// instruction; the lanes are summed once per chunk (at most chunk / lanes per lane). Elsewhere
+// (AVX-512's mask registers, NEON) count_true counts each comparison.
+template <class Float, class Arch = xsimd::default_arch>
+struct lane_counter {
+    using int_batch = xsimd::batch<std::conditional_t<sizeof(Float) == 4, std::int32_t, std::int64_t>, Arch>;
+    static constexpr bool all_ones_lanes =
+#if defined(__AVX2__) && !defined(__AVX512F__)
+        std::is_base_of_v<xsimd::avx2, Arch> ||
+#endif
+#if defined(__SSE2__) && !defined(__AVX__)
+        std::is_base_of_v<xsimd::sse2, Arch> ||
+#endif
+        false;
+    int_batch lanes = int_batch(0);
+    std::int64_t scalar = 0;
+
+    void add(const xsimd::batch_bool<Float, Arch>& mask) noexcept {
+        if constexpr (all_ones_lanes) {
+            lanes -= simd_bitwise_cast<int_batch>(xsimd::batch<Float, Arch>(mask.data));
+        } else {
+            scalar += count_true(mask);
+        }
+    }
+    [[nodiscard]] std::int64_t total() const noexcept {
+        if constexpr (all_ones_lanes) {
+            alignas(64) std::array<typename int_batch::value_type, int_batch::size> counts{};
+            lanes.store_aligned(counts.data());
+            std::int64_t sum = scalar;
+            for (const auto count : counts) {
+                sum += count;
+            }
+            return sum;
+        } else {
+            return scalar;
+        }
+    }
+};
+
 // Pass 1 over a contiguous chunk: its maximum and, when scored, how many entries rank above
 // the target: z > zt anywhere, or z == zt before the target's column `split` (ties go to the
 // first index, as argmax does). NaN is caught in pass 2, +inf by the maximum.
@@ -115,6 +155,9 @@ struct chunk_scan {
     std::int64_t rank_count = 0;
 };
 
+// What a vector scan counts: nothing, entries >= the target's logit, or entries > it.
+enum class rank_test { none, ties, wins };
+
 // Running per-lane extremes and the rank count over whole vectors; two interleaved pairs of
 // extremes keep the max/min latency chains off the critical path.
 template <class Float>
@@ -124,12 +167,19 @@ struct vector_scan {
     batch max1 = max0;
     batch min0 = batch(std::numeric_limits<Float>::infinity());
     batch min1 = min0;
-    std::int64_t rank_count = 0;
+    lane_counter<Float> ranked;
 
-    // Scans the whole vectors in [begin, end); above(v) gives the lanes that rank above the target.
-    template <class Above>
-    void run(const Float* z, std::int64_t begin, std::int64_t end, Above above) noexcept {
+    // Scans the whole vectors in [begin, end), counting the lanes that rank above zt by `test`.
+    template <rank_test Test>
+    void run(const Float* z, std::int64_t begin, std::int64_t end, const batch& zt) noexcept {
         constexpr auto lanes = static_cast<std::int64_t>(batch::size);
+        const auto count = [&](const batch& v) {
+            if constexpr (Test == rank_test::ties) {
+                ranked.add(v >= zt);
+            } else if constexpr (Test == rank_test::wins) {
+                ranked.add(v > zt);
+            }
+        };
         std::int64_t i = begin;
         for (; i + 2 * lanes <= end; i += 2 * lanes) {
             const auto a = batch::load_unaligned(z + i);
@@ -138,13 +188,14 @@ struct vector_scan {
             max1 = xsimd::max(max1, b);
             min0 = xsimd::min(min0, a);
             min1 = xsimd::min(min1, b);
-            rank_count += above(a) + above(b);
+            count(a);
+            count(b);
         }
         if (i < end) {
             const auto a = batch::load_unaligned(z + i);
             max0 = xsimd::max(max0, a);
             min0 = xsimd::min(min0, a);
-            rank_count += above(a);
+            count(a);
         }
     }
 };
@@ -159,23 +210,20 @@ chunk_scan<Float> scan_chunk(const Float* z, std::int64_t n, bool scored, Float 
     const std::int64_t vector_end = n - n % lanes;
     std::int64_t scalar_begin = vector_end; // [scalar_begin, scalar_end) and the tail go scalar
     std::int64_t scalar_end = vector_end;
-    if (scored) {
-        const batch zt(target_logit);
-        const auto ties_count = [&](const batch& v) { return count_true(v >= zt); };
-        const auto wins_count = [&](const batch& v) { return count_true(v > zt); };
-        if (split < 0 || split >= vector_end) { // the target is not inside a whole vector here
-            scan.run(z, 0, vector_end,
-                     [&](const batch& v) { return split < 0 ? wins_count(v) : ties_count(v); });
-        } else { // vectors before the target count ties, the one holding it goes scalar, after: wins
-            scalar_begin = split - split % lanes;
-            scalar_end = scalar_begin + lanes;
-            scan.run(z, 0, scalar_begin, ties_count);
-            scan.run(z, scalar_end, vector_end, wins_count);
-        }
-    } else {
-        scan.run(z, 0, vector_end, [](const batch&) { return std::int64_t{0}; });
+    const batch zt(target_logit);
+    if (!scored) {
+        scan.template run<rank_test::none>(z, 0, vector_end, zt);
+    } else if (split < 0) { // the target's column is before this chunk: count wins only
+        scan.template run<rank_test::wins>(z, 0, vector_end, zt);
+    } else if (split >= vector_end) { // after the chunk's whole vectors: count ties too
+        scan.template run<rank_test::ties>(z, 0, vector_end, zt);
+    } else { // vectors before the target count ties, the one holding it goes scalar, after: wins
+        scalar_begin = split - split % lanes;
+        scalar_end = scalar_begin + lanes;
+        scan.template run<rank_test::ties>(z, 0, scalar_begin, zt);
+        scan.template run<rank_test::wins>(z, scalar_end, vector_end, zt);
     }
-    result.rank_count = scan.rank_count;
+    result.rank_count = scan.ranked.total();
     result.max = lanes_max(xsimd::max(scan.max0, scan.max1));
     result.min = -lanes_max(-xsimd::min(scan.min0, scan.min1));
     auto scalar = [&](std::int64_t i) {
