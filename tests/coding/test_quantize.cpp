@@ -414,6 +414,87 @@ TEST_CASE("one-hot rows, -inf entries and a near-zero-probability target", "[cod
     }
 }
 
+// The SIMD kernels may leave out the clamp at 32767 steps (weights_take_unclamped_steps): every
+// count from 32767 up, and the out-of-range conversion of a product of 2^31 or more, must still
+// weigh 0, next to counts just below that weigh 1 (31744 = 31 * 1024) or 0.
+TEST_CASE("step counts at and beyond the clamp weigh what the scalar pipeline says, every kernel",
+          "[coding]") {
+    CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
+    constexpr float steps_per_nat = codelength::detail::steps_per_nat_float;
+    // A logit z below a maximum of 0 whose unclamped product -z * K truncates to `steps` (below
+    // 2^16; larger products are 128 or more apart, so there the first one >= steps).
+    const auto logit_for_steps = [](double steps) {
+        float z = -static_cast<float>((steps + 0.5) / static_cast<double>(steps_per_nat));
+        while (std::trunc(static_cast<double>(-z * steps_per_nat)) > steps) {
+            z = std::nextafter(z, 0.0F);
+        }
+        while (std::trunc(static_cast<double>(-z * steps_per_nat)) < steps) {
+            z = std::nextafter(z, minus_infinity);
+        }
+        if (steps < 65536.0) {
+            REQUIRE(std::trunc(static_cast<double>(-z * steps_per_nat)) == steps);
+        }
+        return z;
+    };
+    std::vector<float> special;
+    for (const double steps :
+         {0.0, 1023.0, 31743.0, 31744.0, 31745.0, 32766.0, 32767.0, 32768.0, 33791.0, 33792.0, 65535.0,
+          65536.0, 1048576.0, 2147483000.0, 2147483648.0, 4294967296.0}) {
+        special.push_back(logit_for_steps(steps));
+    }
+    for (const float z : {-1e7F, -1e30F, -std::numeric_limits<float>::max(), minus_infinity}) {
+        special.push_back(z); // (0 - z) * K is 1.5e10, 1.5e33 or +inf
+    }
+    std::mt19937 rng(20261207U);
+    std::vector<float> z;
+    while (z.size() < 1500) { // every special value in every lane position, with ordinary logits between
+        z.push_back(special[rng() % special.size()]);
+        if (rng() % 4 == 0) {
+            z.push_back(-static_cast<float>(rng() % 4000U) / 100.0F);
+        }
+    }
+    z[rng() % z.size()] = 0.0F; // the maximum
+    const auto weights = reference_weights(z);
+    const auto steps_31744 = logit_for_steps(31744.0);
+    const auto weighs_one = std::count_if(z.begin(), z.end(), [&](float v) { return v == steps_31744; });
+    REQUIRE(weighs_one > 0);
+    for (std::size_t i = 0; i < z.size(); ++i) {
+        if (z[i] == steps_31744) {
+            REQUIRE(weights[i] == 1); // the only nonzero weight this far down: the test sees a 1 lost
+        }
+    }
+    for (const int precision_bits : {24, 31}) {
+        INFO("P = " << precision_bits);
+        const auto expected = reference_cdf(weights, precision_bits);
+        for (const auto kernel : kernels) {
+            quantized_cdf cdf;
+            cdf.assign_from_logits(contiguous(z), precision_bits, 0, kernel);
+            REQUIRE(std::ranges::equal(cdf.cdf(), expected));
+            for (std::size_t s = 0; s < z.size(); s += 7) {
+                const auto symbol = static_cast<std::int64_t>(s);
+                REQUIRE(codelength::quantize_symbol(contiguous(z), symbol, precision_bits, 0, kernel) ==
+                        cdf.interval(symbol));
+                const auto found =
+                    codelength::quantize_find_symbol(contiguous(z), expected[s], precision_bits, 0, kernel);
+                REQUIRE(found.symbol == symbol);
+                REQUIRE(found.interval == cdf.interval(symbol));
+            }
+        }
+    }
+}
+
+// The closed form of the fine table and the coarse table's 16-bit pairs (AVX2) hold every entry.
+TEST_CASE("the AVX2 forms of the weight tables reproduce the tables", "[coding]") {
+    for (std::uint32_t l = 0; l < 32; ++l) {
+        CHECK(codelength::detail::fine_weight_closed_form(l) == codelength::detail::weight_table_fine[l]);
+    }
+    for (std::size_t h = 0; h < 32; ++h) {
+        const std::uint32_t pair = codelength::detail::weight_table_coarse_pairs[h % 16];
+        const std::uint32_t half = (h < 16 ? pair : pair >> 16U) & 0xffffU;
+        CHECK(half + codelength::detail::coarse_weight_bias == codelength::detail::weight_table_coarse[h]);
+    }
+}
+
 TEST_CASE("a uniform row over 151936 symbols gets equal frequencies", "[coding]") {
     CODELENGTH_TEST_ON_EVERY_KERNEL_PATH();
     const std::vector<float> z(151936, -1.25F);

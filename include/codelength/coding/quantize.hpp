@@ -92,6 +92,8 @@ namespace detail {
 
 // Elements per chunk: widened or copied rows go through a buffer of this size.
 inline constexpr std::int64_t quantize_chunk_elements = 2048;
+// The SIMD kernel's weight sums are exact for at most 2^16 vectors per call (weight_accumulator).
+static_assert(quantize_chunk_elements <= 65536);
 // Granularity of quantize_find_symbol's search: sums per block, then one block re-scanned.
 inline constexpr std::int64_t find_block_elements = 256;
 static_assert(quantize_chunk_elements % find_block_elements == 0);

@@ -15,6 +15,7 @@
 #include <array>
 #include <bit>
 #include <cfloat>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -46,6 +47,42 @@ alignas(64) inline constexpr std::array<std::uint32_t, 32> weight_table_fine = {
     32768, 32746, 32724, 32702, 32679, 32657, 32635, 32613, 32591, 32569, 32547,
     32525, 32503, 32481, 32459, 32437, 32415, 32393, 32371, 32349, 32327, 32306,
     32284, 32262, 32240, 32218, 32196, 32175, 32153, 32131, 32109, 32088};
+
+// The fine table in closed form, for SIMD paths without a cheap 32-entry lookup: with l in [0, 32),
+// (2^22 + 75 + l (l - 2840)) >> 7 = 32768 - floor((l (2840 - l) + 52) / 128) = weight_table_fine[l]
+// (checked below for every l). The operands fit 16-bit multiplies; the sum stays in (2^21, 2^23).
+inline constexpr std::int32_t fine_weight_offset = 4194379;
+inline constexpr std::int32_t fine_weight_linear = 2840;
+inline constexpr unsigned fine_weight_shift = 7;
+[[nodiscard]] constexpr std::uint32_t fine_weight_closed_form(std::uint32_t l) noexcept {
+    const auto signed_l = static_cast<std::int32_t>(l);
+    return static_cast<std::uint32_t>(fine_weight_offset + signed_l * (signed_l - fine_weight_linear)) >>
+           fine_weight_shift;
+}
+static_assert(
+    [] {
+        for (std::uint32_t l = 0; l < 32; ++l) {
+            if (fine_weight_closed_form(l) != weight_table_fine[l]) {
+                return false;
+            }
+        }
+        return true;
+    }(),
+    "fine_weight_closed_form must reproduce weight_table_fine");
+
+// The coarse table as 16 words of two 16-bit halves, coarse[k] - 2^15 | (coarse[k + 16] - 2^15) << 16
+// (each in [718, 2^15]): AVX2 looks it up with two 8-entry permutes instead of four.
+inline constexpr std::uint32_t coarse_weight_bias = 32768;
+alignas(64) inline constexpr std::array<std::uint32_t, 16> weight_table_coarse_pairs = [] {
+    std::array<std::uint32_t, 16> pairs{};
+    for (std::size_t k = 0; k < 16; ++k) {
+        pairs[k] = (weight_table_coarse[k] - coarse_weight_bias) |
+                   ((weight_table_coarse[k + 16] - coarse_weight_bias) << 16U);
+    }
+    return pairs;
+}();
+static_assert(weight_table_coarse[0] - coarse_weight_bias <= 0xffffU &&
+              weight_table_coarse[31] >= coarse_weight_bias);
 
 // n = trunc(min((m - z) * K, 32767)) for a logit z of a row whose maximum is m (so m - z >= 0).
 // -inf logits give +inf, clamped to 32767; the truncating conversion is exact-by-definition

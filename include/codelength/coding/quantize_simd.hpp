@@ -2,8 +2,9 @@
 // quantize_fixed_point.hpp in SIMD lanes. Every lane computes the same integers as the scalar
 // kernel (the same two rounded float operations and truncation, then integer arithmetic), and
 // integer sums do not depend on their order, so results are identical for any SIMD width.
-// AVX-512 and AVX2 get native table lookups and shifts (and AVX-512 a vectorized prefix sum);
-// other instruction sets run the integer steps lane by lane.
+// AVX-512 and AVX2 get native table lookups and shifts (AVX2: two permutes for the coarse table,
+// the fine one in closed form; AVX-512: a vectorized prefix sum too); other instruction sets
+// run the integer steps lane by lane.
 #pragma once
 
 #include <array>
@@ -32,41 +33,50 @@
 
 namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail {
 
+// Whether weights_of<Arch> takes any step count n >= 0, not only n <= 32767: the AVX2 and
+// AVX-512 bodies look up tables by n's low bits and shift by n >> 10 with variable shifts, which
+// give 0 for counts of 32 and more, and w(n) = 0 for every n >= 32767 (weight_of_steps), so a
+// clamp before them changes no weight.
+template <class Arch>
+constexpr bool weights_take_unclamped_steps() noexcept {
+#if defined(__AVX512F__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+        return true;
+    }
+#endif
+#if defined(__AVX2__)
+    if constexpr (std::is_base_of_v<xsimd::avx2, Arch>) {
+        return true;
+    }
+#endif
+    return false;
+}
+static_assert(weight_of_steps(max_exponent_steps) == 0 && max_exponent_steps >> fraction_bits == 31);
+
 // Steps n = trunc(min((m - z) * K, 32767)) of the float lanes at logits + i: the same two
 // rounded operations as the scalar exponent_steps (a product feeds only min, never an add).
+// Where weights_of takes unclamped steps, the clamp is left out: trunc((m - z) * K) is then
+// n, a count >= 32767 whose weight is 0 too, or 2^31 (cvttps2dq's out-of-range value) for a
+// product of 2^31 or more (+inf for a -inf logit), whose shift count 2^21 gives 0 as well.
 template <class Arch = xsimd::default_arch>
 xsimd::batch<std::uint32_t, Arch> steps_of(const logit_chunk& chunk, std::int64_t i) noexcept {
     using float_batch = xsimd::batch<float, Arch>;
     const float_batch z = float_batch::load_unaligned(chunk.logits + i);
     const float_batch steps = (float_batch(chunk.max_logit) - z) * float_batch(steps_per_nat_float);
-    // min(a, b) is a < b ? a : b on every ISA when no NaN is involved (the row has none).
-    const float_batch clamped = xsimd::min(steps, float_batch(static_cast<float>(max_exponent_steps)));
-    return detail::simd_bitwise_cast<xsimd::batch<std::uint32_t, Arch>>(xsimd::to_int(clamped)); // truncates
+    if constexpr (weights_take_unclamped_steps<Arch>()) {
+        return detail::simd_bitwise_cast<xsimd::batch<std::uint32_t, Arch>>(
+            xsimd::to_int(steps)); // truncates
+    } else {
+        // min(a, b) is a < b ? a : b on every ISA when no NaN is involved (the row has none).
+        const float_batch clamped = xsimd::min(steps, float_batch(static_cast<float>(max_exponent_steps)));
+        return detail::simd_bitwise_cast<xsimd::batch<std::uint32_t, Arch>>(
+            xsimd::to_int(clamped)); // truncates
+    }
 }
 template <class Arch = xsimd::default_arch>
 xsimd::batch<std::uint32_t, Arch> steps_of(const step_chunk& chunk, std::int64_t i) noexcept {
     return xsimd::batch<std::uint32_t, Arch>::load_unaligned(chunk.steps + i);
 }
-
-#if defined(__AVX2__)
-// table[index & 31] per lane: four 8-entry permutes, then blends on index bits 3 and 4.
-inline __m256i lookup32_avx2(const std::array<std::uint32_t, 32>& table, __m256i index) noexcept {
-    const auto* words = reinterpret_cast<const __m256i*>(table.data());
-    const __m256 part0 = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_load_si256(words), index));
-    const __m256 part1 =
-        _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_load_si256(words + 1), index));
-    const __m256 part2 =
-        _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_load_si256(words + 2), index));
-    const __m256 part3 =
-        _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_load_si256(words + 3), index));
-    // blendv takes the second operand where the mask's sign bit is set.
-    const __m256 bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(index, 28));
-    const __m256 bit4 = _mm256_castsi256_ps(_mm256_slli_epi32(index, 27));
-    const __m256 low = _mm256_blendv_ps(part0, part1, bit3);
-    const __m256 high = _mm256_blendv_ps(part2, part3, bit3);
-    return _mm256_castps_si256(_mm256_blendv_ps(low, high, bit4));
-}
-#endif
 
 // w(n) = coarse[(n >> 5) & 31] * fine[n & 31] >> (n >> 10) per lane (weight_of_steps).
 template <class Arch>
@@ -87,9 +97,28 @@ xsimd::batch<std::uint32_t, Arch> weights_of(const xsimd::batch<std::uint32_t, A
 #endif
 #if defined(__AVX2__)
     if constexpr (std::is_base_of_v<xsimd::avx2, Arch>) {
+        // coarse: two 8-entry permutes of the 16 pairs (h & 7), a blend on h's bit 3 (n's bit 8,
+        // shifted to the sign bit), then the half that h's bit 4 names.
         const __m256i n = steps;
-        const __m256i coarse = lookup32_avx2(weight_table_coarse, _mm256_srli_epi32(n, 5));
-        const __m256i fine = lookup32_avx2(weight_table_fine, n);
+        const __m256i h = _mm256_srli_epi32(n, 5);
+        const auto* pair_words = reinterpret_cast<const __m256i*>(weight_table_coarse_pairs.data());
+        const __m256 pairs_low =
+            _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_load_si256(pair_words), h));
+        const __m256 pairs_high =
+            _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_load_si256(pair_words + 1), h));
+        const __m256i pairs = _mm256_castps_si256(
+            _mm256_blendv_ps(pairs_low, pairs_high, _mm256_castsi256_ps(_mm256_slli_epi32(n, 23))));
+        const __m256i half = _mm256_srlv_epi32(pairs, _mm256_and_si256(h, _mm256_set1_epi32(16)));
+        const __m256i coarse = _mm256_add_epi32(_mm256_and_si256(half, _mm256_set1_epi32(0xffff)),
+                                                _mm256_set1_epi32(static_cast<int>(coarse_weight_bias)));
+        // fine: the closed form; l and l - 2840 are 16-bit in the low halves (high halves 0 and
+        // -1), so one multiply-add of 16-bit halves gives l (l - 2840).
+        const __m256i l = _mm256_and_si256(n, _mm256_set1_epi32(31));
+        const __m256i square =
+            _mm256_madd_epi16(l, _mm256_sub_epi32(l, _mm256_set1_epi32(fine_weight_linear)));
+        const __m256i fine =
+            _mm256_srli_epi32(_mm256_add_epi32(square, _mm256_set1_epi32(fine_weight_offset)),
+                              static_cast<int>(fine_weight_shift));
         return _mm256_srlv_epi32(_mm256_mullo_epi32(coarse, fine), _mm256_srli_epi32(n, fraction_bits));
     }
 #endif
@@ -103,17 +132,33 @@ xsimd::batch<std::uint32_t, Arch> weights_of(const xsimd::batch<std::uint32_t, A
     return batch::load_aligned(lanes.data());
 }
 
-// Sum of 32-bit lanes in 64 bits.
+// Exact sums of the weights w_k of at most 2^16 vectors, two operations per vector: `wrapped`
+// adds the w_k modulo 2^32 and `high` adds the w_k >> 16. Per lane, the low parts' sum
+// L = sum (w_k & 0xffff) is below 2^16 * 2^16 = 2^32, so L = wrapped - (high << 16) modulo 2^32
+// and the lane's sum is high * 2^16 + L.
 template <class Arch>
-std::uint64_t lanes_sum(const xsimd::batch<std::uint32_t, Arch>& batch) noexcept {
-    alignas(64) std::array<std::uint32_t, xsimd::batch<std::uint32_t, Arch>::size> lanes{};
-    batch.store_aligned(lanes.data());
-    std::uint64_t total = 0;
-    for (const auto lane : lanes) {
-        total += lane;
+struct weight_accumulator {
+    using batch = xsimd::batch<std::uint32_t, Arch>;
+    batch wrapped = batch(0U);
+    batch high = batch(0U);
+
+    void add(const batch& weights) noexcept {
+        wrapped += weights;
+        high += weights >> 16;
     }
-    return total;
-}
+    [[nodiscard]] std::uint64_t total() const noexcept {
+        alignas(64) std::array<std::uint32_t, batch::size> wrapped_lanes{};
+        alignas(64) std::array<std::uint32_t, batch::size> high_lanes{};
+        wrapped.store_aligned(wrapped_lanes.data());
+        high.store_aligned(high_lanes.data());
+        std::uint64_t sum = 0;
+        for (std::size_t k = 0; k < batch::size; ++k) {
+            const std::uint32_t low = wrapped_lanes[k] - static_cast<std::uint32_t>(high_lanes[k] << 16U);
+            sum += (std::uint64_t{high_lanes[k]} << 16U) + low;
+        }
+        return sum;
+    }
+};
 
 #if defined(__AVX512F__)
 // The AVX-512 prefix-sum pass of scan_cdf: 16 weights per step. The 64-bit lanes hold weight
@@ -198,23 +243,17 @@ struct simd_quantize_kernel {
         return result;
     }
 
-    // The split sums (w >> 16 and w & 0xffff per lane) cannot overflow for up to 2^16 vectors.
+    // Callers pass at most quantize_chunk_elements (< 2^16 vectors) entries: weight_accumulator is exact.
     template <class Source>
     [[nodiscard]] static std::uint64_t sum_weights(const Source& source, std::int64_t begin,
                                                    std::int64_t end) noexcept {
-        using batch = xsimd::batch<std::uint32_t>;
-        constexpr auto lanes = static_cast<std::int64_t>(batch::size);
-        const batch low_mask(0xffffU);
-        batch high(0U);
-        batch low(0U);
+        constexpr auto lanes = static_cast<std::int64_t>(xsimd::batch<std::uint32_t>::size);
+        weight_accumulator<xsimd::default_arch> sum;
         std::int64_t i = begin;
         for (; i + lanes <= end; i += lanes) {
-            const batch w = weights_of(steps_of(source, i));
-            high += w >> 16;
-            low += w & low_mask;
+            sum.add(weights_of(steps_of(source, i)));
         }
-        return (lanes_sum(high) << 16U) + lanes_sum(low) +
-               scalar_quantize_kernel::sum_weights(source, i, end);
+        return sum.total() + scalar_quantize_kernel::sum_weights(source, i, end);
     }
 
     template <class Source>
@@ -222,18 +261,14 @@ struct simd_quantize_kernel {
                                        std::uint32_t* out) noexcept {
         using batch = xsimd::batch<std::uint32_t>;
         constexpr auto lanes = static_cast<std::int64_t>(batch::size);
-        const batch low_mask(0xffffU);
-        batch high(0U);
-        batch low(0U);
+        weight_accumulator<xsimd::default_arch> sum;
         std::int64_t i = begin;
         for (; i + lanes <= end; i += lanes) {
             const batch w = weights_of(steps_of(source, i));
             w.store_unaligned(out + (i - begin));
-            high += w >> 16;
-            low += w & low_mask;
+            sum.add(w);
         }
-        return (lanes_sum(high) << 16U) + lanes_sum(low) +
-               scalar_quantize_kernel::store_weights(source, i, end, out + (i - begin));
+        return sum.total() + scalar_quantize_kernel::store_weights(source, i, end, out + (i - begin));
     }
 
     static void scan_cdf(std::uint32_t* cdf, std::int64_t vocabulary_size, const cdf_scale& scale) noexcept {
