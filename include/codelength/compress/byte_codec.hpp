@@ -119,6 +119,21 @@ template <int Bits>
     return p1 < 1 ? 1 : (p1 > top ? top : p1);
 }
 
+// -log2(k / 2^Bits) for every k in [0, 2^Bits], computed by std::log2 once (the same doubles
+// as computing each term in the loop).
+template <int Bits>
+[[nodiscard]] const std::vector<double>& bit_cost_table() {
+    static const std::vector<double> table = [] {
+        constexpr double scale = 1.0 / static_cast<double>(std::uint64_t{1} << Bits);
+        std::vector<double> costs((std::size_t{1} << Bits) + 1);
+        for (std::size_t k = 0; k < costs.size(); ++k) {
+            costs[k] = -std::log2(static_cast<double>(k) * scale);
+        }
+        return costs;
+    }();
+    return table;
+}
+
 } // namespace detail
 
 // Codes input with a binary model (8 bits per byte, MSB first) into out; returns the ideal bits.
@@ -127,6 +142,12 @@ double encode_bytes_binary(Model& model, std::span<const std::uint8_t> input, st
                            const byte_progress& progress = {}) {
     static_assert(check_binary_model<Model>());
     constexpr int bits = model_probability_bits_v<Model>;
+    // Up to 16-bit probabilities, the cost of a bit comes from a table (at most 512 KiB).
+    constexpr bool tabulated = bits <= 16;
+    const double* costs = nullptr;
+    if constexpr (tabulated) {
+        costs = detail::bit_cost_table<bits>().data();
+    }
     constexpr double scale = 1.0 / static_cast<double>(std::uint64_t{1} << bits);
     basic_binary_encoder<bits, std::vector<std::uint8_t>> encoder(out);
     double ideal_bits = 0;
@@ -136,8 +157,12 @@ double encode_bytes_binary(Model& model, std::span<const std::uint8_t> input, st
             const int bit = static_cast<int>((byte >> static_cast<unsigned>(b)) & 1U);
             const std::uint32_t p1 = detail::clamped_p1<bits>(model_p1(model));
             encoder.encode_bit_unchecked(bit, p1);
-            const double p = static_cast<double>(bit != 0 ? p1 : (std::uint64_t{1} << bits) - p1) * scale;
-            ideal_bits -= std::log2(p);
+            const std::uint64_t k = bit != 0 ? p1 : (std::uint64_t{1} << bits) - p1;
+            if constexpr (tabulated) {
+                ideal_bits += costs[k];
+            } else {
+                ideal_bits -= std::log2(static_cast<double>(k) * scale);
+            }
             model_update_bit(model, bit);
         }
         if (progress && ((i + 1) % detail::byte_codec_progress_step) == 0) {

@@ -16,7 +16,8 @@
 // mixer weights, the APM), the hashed context table takes T bytes, T the largest power of two
 // <= 4 (M - F) / 7, the match model's history T / 2 and its index T / 4, so memory_bytes() =
 // F + 7 T / 4 <= M: 239,430,144 bytes (228.3 MiB) at the default 256 MiB, 11.3 MiB at 16 MiB.
-// Fresh tables come from calloc, so untouched pages are not committed on most systems.
+// Fresh tables come from calloc, so untouched pages are not committed on most systems (on
+// Linux the large tables ask for transparent huge pages: memory is committed 2 MiB at a time).
 #pragma once
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "codelength/core/config.hpp"
@@ -128,6 +130,46 @@ public:
             nibble_contexts();
         }
         predict();
+        if (m_bit_count == 3) {
+            // Start loading the table lines the coming bits need, for every value the bits still
+            // unknown could take, or only the next bit's likely value when the prediction is
+            // confident (only hints; written here, not in a function of its own, as GCC deletes
+            // calls of a function whose only effect is a prefetch).
+            // The second nibble's buckets, one bit ahead:
+            const auto [first, last] = likely_bits();
+            for (std::uint32_t b = first; b <= last; ++b) {
+                const std::uint32_t partial = m_partial << 1 | b;
+                for (std::size_t i = 0; i < hashed_contexts; ++i) {
+                    const std::uint64_t context = m_context_hashes[i];
+                    detail::cm::prefetch(&m_buckets[bucket_index(context, nibble_hash(context, partial))]);
+                }
+            }
+        } else if (m_bit_count == 6) {
+            // The match index entry of this byte, two bits ahead:
+            for (std::uint32_t b = 0; b < 4; ++b) {
+                const std::uint64_t c8 = m_last_bytes << 8 | ((m_partial & 63U) << 2 | b);
+                detail::cm::prefetch(&m_match_index[match_hash(c8) & m_match_mask]);
+            }
+        } else if (m_bit_count == 7) {
+            // The next byte's first-nibble buckets, one bit ahead, and, with no match to follow,
+            // the history where a match found through the index would be checked:
+            const auto [first, last] = likely_bits();
+            for (std::uint32_t b = first; b <= last; ++b) {
+                const auto c = static_cast<std::uint8_t>((m_partial & 127U) << 1 | b);
+                if (m_match_length == 0) {
+                    const std::uint32_t candidate =
+                        m_match_index[match_hash(m_last_bytes << 8 | c) & m_match_mask];
+                    detail::cm::prefetch(&m_history[(candidate - std::size_t{1}) & m_history_mask]);
+                }
+                std::uint64_t word = m_word;
+                std::uint64_t previous_word = m_previous_word;
+                advance_word(c, word, previous_word);
+                const context_hash_array hashes = context_hashes(m_last_bytes << 8 | c, word, previous_word);
+                for (std::size_t i = 0; i < hashed_contexts; ++i) {
+                    detail::cm::prefetch(&m_buckets[bucket_index(hashes[i], nibble_hash(hashes[i], 1))]);
+                }
+            }
+        }
     }
 
     // The exact heap bytes held by the model's tables (at most memory_mib MiB).
@@ -301,6 +343,17 @@ private:
         victim->bytes.fill(0);
         victim->bytes[0] = check;
         return victim;
+    }
+
+    // The values of the next bit worth prefetching for, [first, last]: both, or only the likely
+    // one when m_p is confident.
+    [[nodiscard]] std::pair<std::uint32_t, std::uint32_t> likely_bits() const noexcept {
+        constexpr int confident = 480; // p(unlikely bit) below about 12%
+        if (m_p > 4096 - confident) {
+            return {1, 1};
+        }
+        return m_p < confident ? std::pair<std::uint32_t, std::uint32_t>{0, 0}
+                               : std::pair<std::uint32_t, std::uint32_t>{0, 1};
     }
 
     // Computes m_p for the next bit from the current contexts.
