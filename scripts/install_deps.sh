@@ -10,6 +10,7 @@ packages=(
     libeigen3-dev                              # Eigen adapter
     catch2 libbenchmark-dev                    # tests, benchmarks
     python3-numpy                              # demo data, .npy fixtures (/usr/bin/python3)
+    python3-scipy                              # the membership CLI test's Welch t-test check
     clang-format                               # Debian 12: clang-format 14 (scripts/check_format.sh)
     zlib1g-dev liblzma-dev libzstd-dev libbrotli-dev # compressor baselines (codelength::baselines)
     pkg-config                                 # finds libzstd and libbrotlienc

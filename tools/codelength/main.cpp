@@ -12,6 +12,7 @@
 #include "encode_command.hpp"
 #include "mdl_command.hpp"
 #include "measure_command.hpp"
+#include "membership_command.hpp"
 #include "memorization_command.hpp"
 #include "ngram_command.hpp"
 #include "score_command.hpp"
@@ -33,6 +34,8 @@ constexpr const char* usage =
     "  decode      decode such a stream back into the targets (int64 .npy), given the same logits\n"
     "  memorization  per-document memorization evidence from logits + text (.npy): zlib ratios,\n"
     "              Min-K%, extractability, memorized spans, bootstrap summary\n"
+    "  membership  dataset-level verdicts from per-document scores and member/nonmember/suspect\n"
+    "              labels: AUROC, TPR at low FPR, calibrated thresholds, dataset-inference p-values\n"
     "  mdl         description lengths: online/prequential codes, two-part codes, break-even size,\n"
     "              adjusted compression rate (key,value input)\n"
     "  ngram       perplexity and bits/byte of a text under an ARPA n-gram model (SRILM/KenLM\n"
@@ -47,7 +50,7 @@ constexpr const char* usage =
     "undefined values are null. Text that is not valid UTF-8 (a file name) has each byte outside a\n"
     "well-formed UTF-8 sequence replaced by U+FFFD, and the exact bytes follow in a `<key>_hex`\n"
     "member (e.g. \"file_hex\": \"626164fffe2e747874\" for bad\\xff\\xfe.txt). Tables print the same\n"
-    "shortest numbers, except the aligned columns of measure and memorization (rounded).\n";
+    "shortest numbers, except the aligned columns of measure, memorization and membership (rounded).\n";
 
 } // namespace
 
@@ -91,6 +94,9 @@ int main(int argc, char** argv) {
         }
         if (command == "memorization") {
             return codelength::cli::run_memorization(argc, argv, 2);
+        }
+        if (command == "membership") {
+            return codelength::cli::run_membership(argc, argv, 2);
         }
         if (command == "mdl") {
             return codelength::cli::run_mdl(argc, argv, 2);
