@@ -22,7 +22,7 @@ CLI = sys.argv[1]
 WORK = sys.argv[2]
 SEED = 20261128
 
-COMMANDS = ["compress", "decompress", "measure", "score", "encode", "decode", "memorization", "membership", "mdl", "ngram"]
+COMMANDS = ["compress", "decompress", "measure", "score", "encode", "decode", "memorization", "membership", "mdl", "report", "ngram"]
 # What a placeholder may say: a kind of value, in capitals, or the list of accepted words.
 PLACEHOLDER = re.compile(r"^([A-Z][A-Z_]*|[a-z0-9]+(\|[a-z0-9]+)+)$")
 

@@ -15,6 +15,7 @@
 #include "membership_command.hpp"
 #include "memorization_command.hpp"
 #include "ngram_command.hpp"
+#include "report_command.hpp"
 #include "score_command.hpp"
 
 namespace {
@@ -38,6 +39,8 @@ constexpr const char* usage =
     "              labels: AUROC, TPR at low FPR, calibrated thresholds, dataset-inference p-values\n"
     "  mdl         description lengths: online/prequential codes, two-part codes, break-even size,\n"
     "              adjusted compression rate (key,value input)\n"
+    "  report      one self-contained HTML report from logits + text (.npy): per-token surprisal\n"
+    "              heat maps, compression table, ROC curves with labels, online code curve\n"
     "  ngram       perplexity and bits/byte of a text under an ARPA n-gram model (SRILM/KenLM\n"
     "              convention: </s> counted, with and without OOVs)\n"
     "\n"
@@ -100,6 +103,9 @@ int main(int argc, char** argv) {
         }
         if (command == "mdl") {
             return codelength::cli::run_mdl(argc, argv, 2);
+        }
+        if (command == "report") {
+            return codelength::cli::run_report(argc, argv, 2);
         }
         if (command == "ngram") {
             return codelength::cli::run_ngram(argc, argv, 2);

@@ -39,8 +39,8 @@ inline constexpr const char* memorization_usage =
     "bootstrap interval) per metric; --csv prints the documents, a blank line, then the summary.\n"
     "\n";
 
-inline arguments memorization_arguments() {
-    arguments args;
+// The inputs and per-document options shared by `memorization` and `report`.
+inline arguments& add_memorization_inputs(arguments& args) {
     args.option("logits", "FILE",
                 "teacher-forced logits, shape (T, V) or (B, T, V); f4, f8, f2, u2 or i2 (bfloat16)")
         .option("targets", "FILE", "target token ids, shape (T) or (B, T)")
@@ -59,7 +59,13 @@ inline arguments memorization_arguments() {
                 "memorized spans: highest model bits/byte of a token (default 0.5)")
         .option("span-min-bytes", "BYTES", "memorized spans: shortest span in bytes (default 32)")
         .option("span-generic-ratio", "RATIO",
-                "memorized spans: zlib bits of the span >= this * model bits (default 2)")
+                "memorized spans: zlib bits of the span >= this * model bits (default 2)");
+    return args;
+}
+
+inline arguments memorization_arguments() {
+    arguments args;
+    add_memorization_inputs(args)
         .option("resamples", "N", "bootstrap resamples (default 1000)")
         .option("confidence", "FRACTION", "bootstrap interval's confidence (default 0.95)")
         .option("seed", "N", "bootstrap seed (default 20261128)")
@@ -157,17 +163,8 @@ inline std::string csv_value(std::optional<double> value) {
 
 } // namespace detail
 
-// Runs `codelength memorization` with argv[first..); returns the exit status.
-inline int run_memorization(int argc, char** argv, int first) {
-    arguments args = memorization_arguments();
-    args.parse(argc, argv, first);
-    if (args.print_help_if_asked(memorization_usage)) {
-        return 0;
-    }
-    args.reject_positional();
-    if (args.has("json") && args.has("csv")) {
-        throw usage_error("--json and --csv exclude each other");
-    }
+// The per-document options of add_memorization_inputs (defaults as its help says).
+inline memorization_options memorization_options_from(const arguments& args) {
     memorization_options options;
     options.k_percent = args.number("k", 20.0, 0.0, 100.0);
     if (args.has("prefix")) {
@@ -179,12 +176,27 @@ inline int run_memorization(int argc, char** argv, int first) {
     options.span_max_bits_per_byte = args.number("span-bits-per-byte", 0.5, 0.0, 1e9);
     options.span_min_bytes = args.integer("span-min-bytes", 32, 1, INT64_MAX);
     options.span_min_generic_ratio = args.number("span-generic-ratio", 2.0, 0.0, 1e9);
-    bootstrap_options bootstrap;
-    bootstrap.resamples = args.integer("resamples", 1000, 1, 100000000);
-    bootstrap.confidence = args.number("confidence", 0.95, 0.0, 0.999999);
-    bootstrap.seed = static_cast<std::uint64_t>(args.integer("seed", 20261128, 0, INT64_MAX));
-    const auto threads = static_cast<unsigned>(args.integer("threads", 1, 0, 1024));
+    return options;
+}
 
+// What measure_memorization_inputs reads and computes: one record per document, and the
+// per-token values and text the records came from.
+struct corpus_memorization_inputs {
+    memorization_options options; // with prompt_bits set from the vocabulary
+    std::int64_t vocabulary_size = 0;
+    std::vector<std::int64_t> token_bytes;
+    std::vector<std::int64_t> bounds; // documents [bounds[d], bounds[d + 1])
+    std::vector<std::uint8_t> text;
+    teacher_forced_tokens model;
+    std::vector<memorization_record> records;
+};
+
+// Reads the inputs named by add_memorization_inputs' options, checks them, runs the row kernel
+// (and the reference model's) and measures every document.
+inline corpus_memorization_inputs
+measure_memorization_inputs(const arguments& args, const memorization_options& chosen, unsigned threads) {
+    corpus_memorization_inputs out;
+    memorization_options options = chosen;
     check_stdin_named_once({args.required("logits"), args.required("targets"), args.required("token-bytes"),
                             args.required("doc-offsets"), args.get("reference-logits").value_or("")});
     const npy_array logits = read_npy_input(args.required("logits"));
@@ -205,7 +217,8 @@ inline int run_memorization(int argc, char** argv, int first) {
                                      npy_shape_string(bytes_array.shape()) + " differs from the targets' " +
                                      npy_shape_string(targets_array.shape()));
     }
-    const std::vector<std::int64_t> token_bytes = bytes_array.to_int64();
+    out.token_bytes = bytes_array.to_int64();
+    const std::vector<std::int64_t>& token_bytes = out.token_bytes;
     for (std::size_t t = 0; t < token_bytes.size(); ++t) {
         if (token_bytes[t] < 0) {
             throw invalid_argument_error(
@@ -214,10 +227,10 @@ inline int run_memorization(int argc, char** argv, int first) {
                 std::to_string(token_bytes[t]) + " (byte counts cannot be negative)");
         }
     }
-    const std::vector<std::int64_t> bounds = detail::document_boundaries(
-        read_npy_input(args.required("doc-offsets")), static_cast<std::int64_t>(targets.size()));
+    out.bounds = detail::document_boundaries(read_npy_input(args.required("doc-offsets")),
+                                             static_cast<std::int64_t>(targets.size()));
     const std::string text_path = args.required("text");
-    const std::vector<std::uint8_t> text = read_whole_input(text_path);
+    out.text = read_whole_input(text_path);
     corpus_memorization_names names;
     names.token_bytes = bytes_array.path().string();
     names.text = text_path;
@@ -230,14 +243,39 @@ inline int run_memorization(int argc, char** argv, int first) {
         options.prompt_bits = uniform_prompt_bits(*options.prompt_tokens, logits.shape().back());
     }
 
-    const teacher_forced_tokens model = detail::evaluate_teacher_forced(logits, targets, threads);
+    out.model = detail::evaluate_teacher_forced(logits, targets, threads);
     std::vector<double> reference_bits;
     if (reference_logits) {
         reference_bits = detail::evaluate_teacher_forced(*reference_logits, targets, threads).surprisal_bits;
     }
 
-    const std::vector<memorization_record> records =
-        measure_corpus_memorization(model, reference_bits, token_bytes, bounds, text, options, names);
+    out.records = measure_corpus_memorization(out.model, reference_bits, token_bytes, out.bounds, out.text,
+                                              options, names);
+    out.options = options;
+    out.vocabulary_size = logits.shape().back();
+    return out;
+}
+
+// Runs `codelength memorization` with argv[first..); returns the exit status.
+inline int run_memorization(int argc, char** argv, int first) {
+    arguments args = memorization_arguments();
+    args.parse(argc, argv, first);
+    if (args.print_help_if_asked(memorization_usage)) {
+        return 0;
+    }
+    args.reject_positional();
+    if (args.has("json") && args.has("csv")) {
+        throw usage_error("--json and --csv exclude each other");
+    }
+    const memorization_options options = memorization_options_from(args);
+    bootstrap_options bootstrap;
+    bootstrap.resamples = args.integer("resamples", 1000, 1, 100000000);
+    bootstrap.confidence = args.number("confidence", 0.95, 0.0, 0.999999);
+    bootstrap.seed = static_cast<std::uint64_t>(args.integer("seed", 20261128, 0, INT64_MAX));
+    const auto threads = static_cast<unsigned>(args.integer("threads", 1, 0, 1024));
+
+    const corpus_memorization_inputs inputs = measure_memorization_inputs(args, options, threads);
+    const std::vector<memorization_record>& records = inputs.records;
     std::vector<document_memorization> all;
     all.reserve(records.size());
     for (const auto& r : records) {
@@ -268,14 +306,14 @@ inline int run_memorization(int argc, char** argv, int first) {
         settings.add("k_percent", options.k_percent)
             .add("prefix_tokens", detail::as_optional(options.prefix_tokens))
             .add("prompt_tokens", detail::as_optional(options.prompt_tokens))
-            .add("prompt_bits", options.prompt_bits)
+            .add("prompt_bits", inputs.options.prompt_bits)
             .add("span_max_bits_per_byte", options.span_max_bits_per_byte)
             .add("span_min_bytes", options.span_min_bytes)
             .add("span_min_generic_ratio", options.span_min_generic_ratio)
             .add("bootstrap_resamples", bootstrap.resamples)
             .add("bootstrap_confidence", bootstrap.confidence)
             .add("bootstrap_seed", static_cast<std::int64_t>(bootstrap.seed))
-            .add("vocabulary_size", logits.shape().back())
+            .add("vocabulary_size", inputs.vocabulary_size)
             .add_object("summary", summary_object);
         std::printf("%s\n", detail::with_raw_member(settings, "documents", documents).c_str());
         return 0;

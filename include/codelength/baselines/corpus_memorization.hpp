@@ -22,12 +22,14 @@
 
 namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
-// Per-target values of teacher-forced rows: surprisal, ln p, Min-K%++ z and rank.
+// Per-target values of teacher-forced rows: surprisal, ln p, Min-K%++ z, rank and the row's
+// entropy in bits.
 struct teacher_forced_tokens {
     std::vector<double> surprisal_bits;
     std::vector<double> log_probabilities_nats;
     std::vector<double> z_scores;
     std::vector<std::int64_t> ranks;
+    std::vector<double> entropy_bits;
 
     // Makes room for n targets.
     void resize(std::size_t n) {
@@ -35,6 +37,7 @@ struct teacher_forced_tokens {
         log_probabilities_nats.resize(n);
         z_scores.resize(n);
         ranks.resize(n);
+        entropy_bits.resize(n);
     }
 };
 
@@ -70,6 +73,7 @@ void evaluate_teacher_forced(matrix_view<Element> logits, std::span<const std::i
             out.log_probabilities_nats[t] = s.target_log_probability_nats;
             out.z_scores[t] = min_k_plus_plus_z_score(s);
             out.ranks[t] = s.target_rank;
+            out.entropy_bits[t] = s.entropy_nats * bits_per_nat;
         }
     }
 }
