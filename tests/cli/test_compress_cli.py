@@ -79,7 +79,7 @@ for model in MODELS:
         r = run("decompress", packed, unpacked)
         check(r.returncode == 0, f"decompress {name} ({model}): exit {r.returncode} {r.stderr!r}")
         check(r.returncode == 0 and read(unpacked) == data, f"round trip {name} ({model}) differs")
-    # Random bytes expand by at most 0.1% plus a header (issue 4's target); reported, not fatal
+    # Random bytes expand by at most 0.1% plus a header; reported, not fatal
     # for order0 whose adaptation costs more on 64 KiB.
     if (model, "random") in compressed_sizes:
         size = compressed_sizes[(model, "random")]
