@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from cli_check import check, finish
+from cli_check import check, finish, path_of, save, write
 
 CLI = sys.argv[1]
 WORK = sys.argv[2]
@@ -29,21 +29,6 @@ PLACEHOLDER = re.compile(r"^([A-Z][A-Z_]*|[a-z0-9]+(\|[a-z0-9]+)+)$")
 
 def run(*args, **kwargs):
     return subprocess.run([CLI, *(a if isinstance(a, bytes) else str(a) for a in args)], capture_output=True, **kwargs)
-
-
-def path_of(name):
-    return os.path.join(WORK, name)
-
-
-def save(name, array):
-    np.save(path_of(name), array)
-    return path_of(name)
-
-
-def write(name, data):
-    with open(path_of(name), "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-    return path_of(name)
 
 
 def significant_digits(text):

@@ -4,7 +4,6 @@ against an independent implementation here (pairwise counting, enumeration of th
 Welch p-values against scipy.stats.ttest_ind(equal_var=False); every malformed input must exit
 non-zero naming the file (and line)."""
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ import sys
 import numpy as np
 from scipy import stats
 
-from cli_check import check, finish
+from cli_check import check, finish, path_of, write
 
 CLI = sys.argv[1]
 WORK = sys.argv[2]
@@ -23,16 +22,6 @@ SCORE_KEYS = {"auroc", "auroc_interval", "tpr_at_fpr", "threshold_at_fpr", "p_va
 
 def run(*args):
     return subprocess.run([CLI, "membership", *map(str, args)], capture_output=True, text=True)
-
-
-def path_of(name):
-    return os.path.join(WORK, name)
-
-
-def write(name, text):
-    with open(path_of(name), "w") as f:
-        f.write(text)
-    return path_of(name)
 
 
 def write_labels(name, labels):

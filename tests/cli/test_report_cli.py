@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from cli_check import check, finish
+from cli_check import check, finish, path_of, save, write
 
 CLI = sys.argv[1]
 WORK = sys.argv[2]
@@ -35,21 +35,6 @@ DOCUMENTS = [
 
 def run(*args):
     return subprocess.run([CLI, "report", *map(str, args)], capture_output=True, text=True)
-
-
-def path_of(name):
-    return os.path.join(WORK, name)
-
-
-def save(name, array):
-    np.save(path_of(name), array)
-    return path_of(name)
-
-
-def write(name, data):
-    with open(path_of(name), "wb") as f:
-        f.write(data if isinstance(data, bytes) else data.encode())
-    return path_of(name)
 
 
 def shown_text(raw):

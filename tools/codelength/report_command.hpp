@@ -85,13 +85,6 @@ inline std::size_t surprisal_class(double bits) {
     return std::isnan(bits) ? report_bit_edges.size() : c;
 }
 
-// printf-formatted number ("inf"/"nan" as such).
-inline std::string fixed(double value, int digits) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f", digits, value);
-    return text;
-}
-
 // Appends bytes as HTML text: the five special characters as references, bytes that are not part
 // of a well-formed UTF-8 character and control characters (C0 other than tab, LF, CR; DEL; C1) as
 // U+FFFD. Returns nothing; `bytes` may be any bytes.
