@@ -19,6 +19,9 @@ packages=(
     python3-dev python3-pybind11 pybind11-dev  # the Python package (python/)
     python3-venv python3-setuptools python3-pytest # pip install into a venv; its test suite
     python3-torch                              # the Python tests' cross-checks (cross_entropy, tensors)
+    libtorch-dev                               # the LibTorch adapter and the lm-* commands (optional)
+    libsentencepiece-dev sentencepiece         # the SentencePiece tokenizer adapter (optional); spm_train in tests
+    chromium fonts-dejavu-core                 # the report's browser test (headless) and its screenshot
 )
 
 if [[ "${CODELENGTH_SKIP_DEPS:-0}" == 1 ]]; then

@@ -2,7 +2,9 @@
 trained on some paragraphs of Debian's license texts ("seen") and not on others ("held out");
 its teacher-forced logits are dumped to .npy and `codelength memorization` reports, per
 document, code lengths and memorization scores. Seen documents should need far fewer bits
-than generic compressors do, and than held-out ones.
+than generic compressors do, and than held-out ones. `codelength membership` then says how
+well each score tells seen from held-out paragraphs (AUROC, TPR at low FPR, thresholds), and
+`codelength report` writes WORKDIR/report.html with heat maps, ROC curves and histograms.
 
     /usr/bin/python3 examples/python/memorization_demo.py build/release/examples/codelength [WORKDIR]
 
@@ -99,16 +101,26 @@ def main():
     with open(os.path.join(work, "text.bin"), "wb") as f:
         f.write(bytes(text))
 
-    result = subprocess.run([cli, "memorization", "--logits", os.path.join(work, "logits.npy"),
-                             "--targets", os.path.join(work, "targets.npy"),
-                             "--doc-offsets", os.path.join(work, "doc_offsets.npy"),
-                             "--text", os.path.join(work, "text.bin"),
-                             "--token-bytes", os.path.join(work, "token_bytes.npy"),
-                             "--prefix", "32", "--json"], check=True, capture_output=True, text=True)
+    inputs = ["--logits", os.path.join(work, "logits.npy"), "--targets", os.path.join(work, "targets.npy"),
+              "--doc-offsets", os.path.join(work, "doc_offsets.npy"), "--text", os.path.join(work, "text.bin"),
+              "--token-bytes", os.path.join(work, "token_bytes.npy"), "--prefix", "32"]
+    result = subprocess.run([cli, "memorization", *inputs, "--json"], check=True, capture_output=True, text=True)
     report = json.loads(result.stdout)
-    with open(os.path.join(work, "report.json"), "w") as f:
+    records = os.path.join(work, "records.json")
+    with open(records, "w") as f:
         f.write(result.stdout)
     summarize(report, len(seen))
+
+    # Verdicts: how well each score separates the seen paragraphs (members) from the held-out
+    # ones (non-members), and the HTML report with heat maps, ROC curves and histograms.
+    labels = os.path.join(work, "labels.txt")
+    with open(labels, "w") as f:
+        f.write("member\n" * len(seen) + "nonmember\n" * len(held_out))
+    print()
+    subprocess.run([cli, "membership", records, "--labels", labels], check=True)
+    html = os.path.join(work, "report.html")
+    subprocess.run([cli, "report", *inputs, "--labels", labels, "--show", "4", "--force", "-o", html], check=True)
+    print(f"\nreport: {html}")
 
 
 def summarize(report, seen_count):

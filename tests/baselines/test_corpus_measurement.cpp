@@ -158,10 +158,11 @@ TEST_CASE("measure_corpus_memorization: one record per document, equal to the pe
     CHECK(records[1].metrics.bytes == total_bytes - first_bytes);
     const auto second_text = std::span(text).subspan(static_cast<std::size_t>(first_bytes));
     CHECK(records[1].sizes.xz_9 == codelength::xz_9_bytes(second_text));
+    CHECK(records[1].sizes.brotli_11 == codelength::brotli_11_bytes(second_text));
     const auto fields = codelength::memorization_record_fields(records[1]);
     CHECK(std::string(fields.front().name) == "document");
     CHECK(std::string(fields.back().name) == "greedy_extractable");
-    CHECK(fields.size() == 30);
+    CHECK(fields.size() == 33);
 
     CHECK_THROWS_WITH(codelength::measure_corpus_memorization(
                           model, {}, token_bytes, bounds, std::span(text).first(text.size() - 1), options),

@@ -342,7 +342,7 @@ def check_memorization_records():
     expected = {
         "model_bits_per_byte": False, "mean_surprisal_bits": False, "loss_over_zlib_bytes": False,
         "model_over_reference_bits": False, "gain_ratio_over_gzip_9": True, "gain_ratio_over_xz_9": True,
-        "gain_ratio_over_zstd_19": True, "zlib_entropy_over_log_perplexity": True, "min_k_percent": True,
+        "gain_ratio_over_zstd_19": True, "gain_ratio_over_brotli_11": True, "zlib_entropy_over_log_perplexity": True, "min_k_percent": True,
         "min_k_plus_plus": True,
     }
     reports = {}

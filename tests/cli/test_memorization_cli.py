@@ -167,7 +167,7 @@ def main():
         else:
             check(got["greedy_extractable"] is None, f"{label}: prefix >= length gives null")
         check(close(got["adversarial_compression_ratio_tokens"], n / prompt), f"{label}: ACR tokens")
-        best = min(got["gzip_9_bytes"], got["xz_9_bytes"], got["zstd_19_bytes"])
+        best = min(got["gzip_9_bytes"], got["xz_9_bytes"], got["zstd_19_bytes"], got["brotli_11_bytes"])
         check(close(got["adversarial_compression_ratio_bits"], 8 * best / (prompt * math.log2(V))),
               f"{label}: ACR bits")
         want_spans = spans(b, token_bytes[begin:end], 0.5, 32, data, 2.0)

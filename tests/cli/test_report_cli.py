@@ -255,12 +255,17 @@ def main():
                                         text=True).stdout)["documents"]
     known = ["model_bits_per_byte", "bits_per_byte", "mean_surprisal_bits", "loss_over_zlib_bytes",
              "gain_ratio_over_gzip_9", "gain_ratio_over_xz_9", "gain_ratio_over_zstd_19",
-             "zlib_entropy_over_log_perplexity", "min_k_percent", "min_k_plus_plus"]
+             "gain_ratio_over_brotli_11", "zlib_entropy_over_log_perplexity", "min_k_percent", "min_k_plus_plus"]
     want = sorted(k for k in known if k in records[0])
     check(sorted(report.roc) == want, f"ROC paths for {sorted(report.roc)}, expected {want}")
     m = [-r["model_bits_per_byte"] for r, lab in zip(records, labels) if lab == "member"]
     n = [-r["model_bits_per_byte"] for r, lab in zip(records, labels) if lab == "nonmember"]
     title = report.roc.get("model_bits_per_byte", "")
+    total_row = re.search(r"<tr><th>total</th>(.*?)</tr>", text)
+    sizes = [int(c) for c in re.findall(r"<td>(\d+)</td>", total_row.group(1))] if total_row else []
+    want_sizes = [sum(r[k] for r in records) for k in ("bytes", "zlib_bytes", "gzip_9_bytes", "xz_9_bytes",
+                                                       "zstd_19_bytes", "brotli_11_bytes")]
+    check(sizes == want_sizes, f"compression table total: {sizes}, expected {want_sizes}")
     check(f"AUROC {auroc(m, n):.4f}" in title, f"AUROC of model_bits_per_byte: {title!r}, expected {auroc(m, n):.4f}")
     check(text.count("class=\"member\"") == 20 * len(report.roc), "member histograms")
     check("http://" not in text and "https://" not in text, "no http(s) reference (labels)")

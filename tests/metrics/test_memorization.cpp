@@ -115,7 +115,7 @@ std::vector<codelength::memorized_span> reference_spans(const std::vector<double
 TEST_CASE("memorization: a hand-computed document", "[metrics][memorization]") {
     document_data d = make_document({2.0, 1.0, 1.0}, {1, 1, 2}, {0, 1, 0});
     d.reference_surprisal_bits = {4.0, 2.0, 2.0};
-    const codelength::generic_compressed_sizes sizes{10, 20, 30, 25};
+    const codelength::generic_compressed_sizes sizes{10, 20, 30, 25, 35};
     codelength::memorization_options options;
     options.k_percent = 50.0; // floor(3 * 0.5) = 1 token
     options.prefix_tokens = 2;
@@ -132,6 +132,7 @@ TEST_CASE("memorization: a hand-computed document", "[metrics][memorization]") {
     CHECK(m.gain_over_gzip_9.ratio == 40.0);
     CHECK(m.gain_over_xz_9.ratio == 60.0);
     CHECK(m.gain_over_zstd_19.gain_bits == 196.0);
+    CHECK(m.gain_over_brotli_11.ratio == 70.0);
     CHECK(m.zlib_entropy_over_log_perplexity == Approx(60.0)); // 80 bits / (4/3 bits)
     CHECK(m.loss_over_zlib_bytes == Approx(4.0 / 3.0 * static_cast<double>(ln2) / 10.0));
     CHECK(m.min_k_percent == Approx(-2.0 * static_cast<double>(ln2)));
@@ -143,7 +144,7 @@ TEST_CASE("memorization: a hand-computed document", "[metrics][memorization]") {
     CHECK(*m.greedy_extractable); // suffix = token 2, rank 0
     CHECK(*m.extraction_suffix_tokens == 1);
     CHECK(*m.adversarial_compression_ratio_tokens == 1.5);
-    CHECK(*m.adversarial_compression_ratio_bits == 10.0); // min(160, 240, 200) / 16
+    CHECK(*m.adversarial_compression_ratio_bits == 10.0); // min(160, 240, 200, 280) / 16
     CHECK(m.memorized_spans.empty());                     // 4 bytes < 32
     CHECK(m.memorized_bytes == 0);
 
@@ -174,7 +175,8 @@ TEST_CASE("memorization: every metric against long double references", "[metrics
             d.reference_surprisal_bits.push_back(bits_of(engine));
         }
         const codelength::generic_compressed_sizes sizes{1 + engine() % 500, 1 + engine() % 500,
-                                                         1 + engine() % 500, 1 + engine() % 500};
+                                                         1 + engine() % 500, 1 + engine() % 500,
+                                                         1 + engine() % 500};
         codelength::memorization_options options;
         options.k_percent = 1.0 + static_cast<double>(engine() % 100);
         options.prefix_tokens = static_cast<std::int64_t>(engine() % (n + 2));
@@ -236,7 +238,7 @@ TEST_CASE("memorization: every metric against long double references", "[metrics
         }
         CHECK(*m.adversarial_compression_ratio_tokens ==
               Approx(static_cast<double>(n) / static_cast<double>(*options.prompt_tokens)));
-        const auto best = std::min({sizes.gzip_9, sizes.xz_9, sizes.zstd_19});
+        const auto best = std::min({sizes.gzip_9, sizes.xz_9, sizes.zstd_19, sizes.brotli_11});
         CHECK(*m.adversarial_compression_ratio_bits == Approx(static_cast<double>(best) * 8.0 / 3.5));
 
         const auto want = reference_spans(bits, bytes, 0.4, options.span_min_bytes);
@@ -302,7 +304,7 @@ TEST_CASE("memorization: memorized spans by hand", "[metrics][memorization]") {
 }
 
 TEST_CASE("memorization: edge cases", "[metrics][memorization]") {
-    const codelength::generic_compressed_sizes sizes{9, 21, 60, 13};
+    const codelength::generic_compressed_sizes sizes{9, 21, 60, 13, 17};
     SECTION("one-token document") {
         const document_data d = make_document({3.0}, {2}, {1});
         codelength::memorization_options options;
@@ -433,7 +435,7 @@ TEST_CASE("memorization: seeded bootstrap of the mean", "[metrics][memorization]
 }
 
 TEST_CASE("memorization: corpus summary", "[metrics][memorization]") {
-    const codelength::generic_compressed_sizes sizes{9, 21, 60, 13};
+    const codelength::generic_compressed_sizes sizes{9, 21, 60, 13, 17};
     codelength::memorization_options options;
     options.prefix_tokens = 1;
     options.span_min_bytes = 2;
@@ -445,7 +447,7 @@ TEST_CASE("memorization: corpus summary", "[metrics][memorization]") {
     documents.push_back(
         codelength::measure_document_memorization(make_document({4.0}, {2}).view(), sizes, options));
     const auto summary = codelength::summarize_memorization(documents);
-    REQUIRE(summary.size() == 13);
+    REQUIRE(summary.size() == 14);
     const auto find = [&](const char* name) {
         for (const auto& s : summary) {
             if (s.metric == name) {
@@ -461,4 +463,5 @@ TEST_CASE("memorization: corpus summary", "[metrics][memorization]") {
     CHECK(find("memorized_byte_fraction")->mean == Approx(1.0 / 3.0));
     CHECK_FALSE(find("model_over_reference_bits").has_value());
     CHECK(find("gain_ratio_over_xz_9")->count == 2); // model_bits = 0 gives an infinite ratio
+    CHECK(find("gain_ratio_over_brotli_11")->mean == Approx((17.0 * 8 / 20.0 + 17.0 * 8 / 4.0) / 2.0));
 }

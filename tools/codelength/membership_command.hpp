@@ -43,8 +43,8 @@ inline constexpr const char* membership_usage =
     "  lower:  model_bits_per_byte, bits_per_byte, mean_surprisal_bits, loss_over_zlib_bytes,\n"
     "          model_over_reference_bits\n"
     "  higher: gain_ratio_over_gzip_9, gain_ratio_over_xz_9, gain_ratio_over_zstd_19,\n"
-    "          zlib_entropy_over_log_perplexity, min_k_percent (mean of the lowest k% ln p),\n"
-    "          min_k_plus_plus\n"
+    "          gain_ratio_over_brotli_11, zlib_entropy_over_log_perplexity, min_k_percent (mean\n"
+    "          of the lowest k% ln p), min_k_plus_plus\n"
     "A known column without any value (model_over_reference_bits without a reference model) is left\n"
     "out; one where only some documents have no value (undefined or infinite in the records) is\n"
     "left out with the reason. --score NAME[:higher|:lower][,NAME[:higher|:lower]...] chooses the\n"
@@ -95,7 +95,7 @@ struct known_membership_score {
     std::string_view name;
     score_direction direction;
 };
-inline constexpr std::array<known_membership_score, 11> known_membership_scores{{
+inline constexpr std::array<known_membership_score, 12> known_membership_scores{{
     {"model_bits_per_byte", score_direction::lower_is_member},
     {"bits_per_byte", score_direction::lower_is_member},
     {"mean_surprisal_bits", score_direction::lower_is_member},
@@ -104,6 +104,7 @@ inline constexpr std::array<known_membership_score, 11> known_membership_scores{
     {"gain_ratio_over_gzip_9", score_direction::higher_is_member},
     {"gain_ratio_over_xz_9", score_direction::higher_is_member},
     {"gain_ratio_over_zstd_19", score_direction::higher_is_member},
+    {"gain_ratio_over_brotli_11", score_direction::higher_is_member},
     {"zlib_entropy_over_log_perplexity", score_direction::higher_is_member},
     {"min_k_percent", score_direction::higher_is_member},
     {"min_k_plus_plus", score_direction::higher_is_member},

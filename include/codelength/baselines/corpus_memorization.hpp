@@ -1,7 +1,7 @@
 // Memorization records for a corpus of documents laid end to end, as `codelength memorization`
 // and the Python package's memorization() report them: the row kernel over teacher-forced logits,
 // the documents' boundaries, and one document_memorization (with the generic compressors' sizes
-// of its text) per document. Part of codelength::baselines (zlib, liblzma, libzstd).
+// of its text) per document. Part of codelength::baselines (zlib, liblzma, libzstd, libbrotlienc).
 #pragma once
 
 #include <algorithm>
@@ -164,12 +164,15 @@ memorization_record_fields(const memorization_record& r) {
         {"gzip_9_bytes", u(r.sizes.gzip_9), true},
         {"xz_9_bytes", u(r.sizes.xz_9), true},
         {"zstd_19_bytes", u(r.sizes.zstd_19), true},
+        {"brotli_11_bytes", u(r.sizes.brotli_11), true},
         {"gain_bits_over_gzip_9", d(m.gain_over_gzip_9.gain_bits), false},
         {"gain_ratio_over_gzip_9", d(m.gain_over_gzip_9.ratio), false},
         {"gain_bits_over_xz_9", d(m.gain_over_xz_9.gain_bits), false},
         {"gain_ratio_over_xz_9", d(m.gain_over_xz_9.ratio), false},
         {"gain_bits_over_zstd_19", d(m.gain_over_zstd_19.gain_bits), false},
         {"gain_ratio_over_zstd_19", d(m.gain_over_zstd_19.ratio), false},
+        {"gain_bits_over_brotli_11", d(m.gain_over_brotli_11.gain_bits), false},
+        {"gain_ratio_over_brotli_11", d(m.gain_over_brotli_11.ratio), false},
         {"zlib_entropy_over_log_perplexity", d(m.zlib_entropy_over_log_perplexity), false},
         {"loss_over_zlib_bytes", d(m.loss_over_zlib_bytes), false},
         {"min_k_percent", d(m.min_k_percent), false},

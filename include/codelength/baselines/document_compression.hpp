@@ -1,7 +1,7 @@
 // Generic compressors' sizes of a document's text, as inputs to the memorization metrics
 // (metrics/memorization.hpp): zlib at its default level (the "zlib entropy" of Carlini et al.
-// 2020 and MIMIR), gzip -9, xz -9 and zstd -19. Part of codelength::baselines (links zlib,
-// liblzma, libzstd).
+// 2020 and MIMIR), gzip -9, xz -9, zstd -19 and brotli -q 11. Part of codelength::baselines
+// (links zlib, liblzma, libzstd, libbrotlienc).
 #pragma once
 
 #include <cstdint>
@@ -37,13 +37,14 @@ namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
     return size;
 }
 
-// The four sizes measure_document_memorization needs for a document's bytes.
+// The five sizes measure_document_memorization needs for a document's bytes.
 [[nodiscard]] inline generic_compressed_sizes measure_generic_sizes(std::span<const std::uint8_t> text) {
     generic_compressed_sizes sizes;
     sizes.zlib_default = zlib_default_bytes(text);
     sizes.gzip_9 = gzip_9_bytes(text);
     sizes.xz_9 = xz_9_bytes(text);
     sizes.zstd_19 = zstd_19_bytes(text);
+    sizes.brotli_11 = brotli_11_bytes(text);
     return sizes;
 }
 

@@ -46,6 +46,7 @@ struct generic_compressed_sizes {
     std::uint64_t gzip_9 = 0;
     std::uint64_t xz_9 = 0;
     std::uint64_t zstd_19 = 0;
+    std::uint64_t brotli_11 = 0;
 };
 
 // The model's code length against one generic compressor's on the same bytes.
@@ -96,6 +97,7 @@ struct document_memorization {
     compression_gain gain_over_gzip_9;
     compression_gain gain_over_xz_9;
     compression_gain gain_over_zstd_19;
+    compression_gain gain_over_brotli_11;
     double zlib_entropy_over_log_perplexity = 0.0;
     double loss_over_zlib_bytes = 0.0;
     double min_k_percent = 0.0;
@@ -244,7 +246,7 @@ inline double compensated_total(std::span<const double> values, const char* what
 // The memorization metrics of one document with n >= 1 targets and bytes = sum(token_bytes) >= 1:
 //   model_bits = sum_t surprisal_bits[t]; model_bits_per_byte = model_bits / bytes;
 //   mean_surprisal_bits = model_bits / n = log2(perplexity);
-//   gain_over_{gzip_9,xz_9,zstd_19} = make_compression_gain(model_bits, sizes.*);
+//   gain_over_{gzip_9,xz_9,zstd_19,brotli_11} = make_compression_gain(model_bits, sizes.*);
 //   zlib_entropy_over_log_perplexity = 8 * zlib_default / mean_surprisal_bits — Carlini et al.
 //     2020 ("Extracting Training Data from Large Language Models") rank by zlib entropy over log
 //     perplexity; both logs here are base 2 (zlib entropy in bits, log2 perplexity), so a low
@@ -259,7 +261,7 @@ inline double compensated_total(std::span<const double> values, const char* what
 //   greedy_extractable(ranks, *prefix_tokens) and its suffix length, when prefix_tokens is set;
 //   adversarial compression ratio (Schwarzschild et al. 2024, "Rethinking LLM Memorization
 //     through the Lens of Adversarial Compression"), the target being the whole document:
-//     tokens: n / prompt_tokens; bits: 8 * min(gzip_9, xz_9, zstd_19) / prompt_bits (the best
+//     tokens: n / prompt_tokens; bits: 8 * min(gzip_9, xz_9, zstd_19, brotli_11) / prompt_bits (the best
 //     generic compressor's code length of the target over the prompt's code length); > 1 means
 //     the prompt is a shorter description of the text than the text itself;
 //   memorized_spans = find_memorized_spans(...) with the options' thresholds.
@@ -298,6 +300,7 @@ measure_document_memorization(const document_tokens& document, const generic_com
     out.gain_over_gzip_9 = make_compression_gain(out.model_bits, sizes.gzip_9);
     out.gain_over_xz_9 = make_compression_gain(out.model_bits, sizes.xz_9);
     out.gain_over_zstd_19 = make_compression_gain(out.model_bits, sizes.zstd_19);
+    out.gain_over_brotli_11 = make_compression_gain(out.model_bits, sizes.brotli_11);
     out.zlib_entropy_over_log_perplexity =
         static_cast<double>(sizes.zlib_default) * 8.0 / out.mean_surprisal_bits;
     const double mean_loss_nats = out.mean_surprisal_bits / bits_per_nat;
@@ -326,7 +329,7 @@ measure_document_memorization(const document_tokens& document, const generic_com
         if (!(*options.prompt_bits > 0.0)) {
             throw invalid_argument_error("measure_document_memorization: prompt_bits must be > 0");
         }
-        const std::uint64_t best = std::min({sizes.gzip_9, sizes.xz_9, sizes.zstd_19});
+        const std::uint64_t best = std::min({sizes.gzip_9, sizes.xz_9, sizes.zstd_19, sizes.brotli_11});
         out.adversarial_compression_ratio_bits = static_cast<double>(best) * 8.0 / *options.prompt_bits;
     }
     out.memorized_spans =

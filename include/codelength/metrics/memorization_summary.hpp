@@ -114,7 +114,7 @@ struct corpus_metric_summary {
 };
 
 // Bootstrap means of the per-document metrics, in this order: model_bits_per_byte,
-// gain_ratio_over_gzip_9, gain_ratio_over_xz_9, gain_ratio_over_zstd_19,
+// gain_ratio_over_gzip_9, gain_ratio_over_xz_9, gain_ratio_over_zstd_19, gain_ratio_over_brotli_11,
 // zlib_entropy_over_log_perplexity, loss_over_zlib_bytes, min_k_percent, min_k_plus_plus,
 // model_over_reference_bits (documents with a reference), greedy_extractable (1 or 0, documents
 // with a suffix: the extractable fraction), adversarial_compression_ratio_tokens and _bits
@@ -142,6 +142,8 @@ summarize_memorization(std::span<const document_memorization> documents,
         summarize("gain_ratio_over_xz_9", [](const auto& d) { return opt(d.gain_over_xz_9.ratio); }));
     out.push_back(
         summarize("gain_ratio_over_zstd_19", [](const auto& d) { return opt(d.gain_over_zstd_19.ratio); }));
+    out.push_back(summarize("gain_ratio_over_brotli_11",
+                            [](const auto& d) { return opt(d.gain_over_brotli_11.ratio); }));
     out.push_back(summarize("zlib_entropy_over_log_perplexity",
                             [](const auto& d) { return opt(d.zlib_entropy_over_log_perplexity); }));
     out.push_back(
