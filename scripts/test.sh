@@ -3,9 +3,10 @@
 # library, tests, examples, benchmarks and the Python module, then every test (unit, CLI,
 # consumer projects, pytest), and the Python package installed with pip into a venv.
 #   BUILD_DIR=build/test  BUILD_TYPE=RelWithDebInfo  JOBS=$(nproc)  CTEST_JOBS=2  PIP_CHECK=1
-#   BUILD_PYTHON=ON  scripts/test.sh
+#   BUILD_PYTHON=ON  BUILD_BENCHMARKS=ON  WITH_TORCH=ON  scripts/test.sh
 # PIP_CHECK=0 skips the pip install and BUILD_PYTHON=OFF the in-tree Python module and its pytest
-# files (the second CI leg; the first one does both);
+# files, BUILD_BENCHMARKS=OFF the benchmark programs and WITH_TORCH=OFF the LibTorch adapter's
+# test and the lm-* commands (the second CI leg; the first one does all of them);
 # CTEST_EXCLUDE=<regex> leaves those tests out (the second leg: the packaging and consumer
 # projects, which build the library their own way whatever this build's type).
 # (CI runs it twice: RelWithDebInfo, i.e. -O2 -g, and Release, i.e. -O3, both for the
@@ -32,7 +33,8 @@ cmake -S . -B "$build_dir" "${generator[@]}" "${arch_options[@]}" \
     -DCODELENGTH_BUILD_TESTS=ON \
     -DCODELENGTH_BUILD_EXAMPLES=ON \
     -DCODELENGTH_BUILD_TOOLS=ON \
-    -DCODELENGTH_BUILD_BENCHMARKS=ON \
+    -DCODELENGTH_BUILD_BENCHMARKS="${BUILD_BENCHMARKS:-ON}" \
+    -DCODELENGTH_WITH_TORCH="${WITH_TORCH:-ON}" \
     -DCODELENGTH_BUILD_PYTHON="${BUILD_PYTHON:-ON}"
 cmake --build "$build_dir" -j "$jobs"
 (cd "$build_dir" && ctest --output-on-failure -j "$ctest_jobs" ${CTEST_EXCLUDE:+-E "$CTEST_EXCLUDE"})

@@ -5,4 +5,5 @@
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
 #include "codelength/core/model_concepts.hpp"
+#include "codelength/core/tokenizer.hpp"
 #include "codelength/core/units.hpp"

@@ -14,4 +14,5 @@
 #include "codelength/metrics/rolling_windows.hpp"
 #include "codelength/metrics/score.hpp"
 #include "codelength/metrics/student_t.hpp"
+#include "codelength/metrics/tokenized_document.hpp"
 #include "codelength/metrics/word_count.hpp"
