@@ -21,6 +21,7 @@ packages=(
     python3-torch                              # the Python tests' cross-checks (cross_entropy, tensors)
     libtorch-dev                               # the LibTorch adapter and the lm-* commands (optional)
     libsentencepiece-dev sentencepiece         # the SentencePiece tokenizer adapter (optional); spm_train in tests
+    libopenmpi-dev openmpi-bin                 # codelength::mpi (distributed/mpi.hpp, optional); mpiexec runs its tests
     chromium fonts-dejavu-core                 # the report's browser test (headless) and its screenshot
 )
 
