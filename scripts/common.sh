@@ -9,6 +9,8 @@
 #                                -march for the project's programs; empty: the default target);
 #                                CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4" -> compile the
 #                                kernel-using sources for each (.ci/run sets both)
+#   without_optional             the cmake options that leave out LibTorch, SentencePiece and MPI
+#                                (builds that need none of them: cross builds, emulation, fuzzing)
 
 ensure_clang() {
     if command -v clang++ >/dev/null 2>&1 && [[ "$(clang++ -print-file-name=libclang_rt.fuzzer-x86_64.a)" == /* ]]; then
@@ -18,6 +20,8 @@ ensure_clang() {
     [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
 }
+
+without_optional=(-DCODELENGTH_WITH_TORCH=OFF -DCODELENGTH_WITH_SENTENCEPIECE=OFF -DCODELENGTH_WITH_MPI=OFF)
 
 cmake_generator() {
     generator=()

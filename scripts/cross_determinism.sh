@@ -43,7 +43,8 @@ if [[ ! -f "$host_build/CMakeCache.txt" ]]; then
     cmake_generator "$host_build"
     cmake -S . -B "$host_build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCODELENGTH_NATIVE_ARCH=OFF \
         -DCODELENGTH_ARCH= -DCODELENGTH_ISA_CHECKS= -DCODELENGTH_WITH_DISPATCH=ON -DCODELENGTH_WARNINGS_AS_ERRORS=ON \
-        -DCODELENGTH_BUILD_TESTS=ON -DCODELENGTH_BUILD_TOOLS=ON -DCODELENGTH_BUILD_EXAMPLES=OFF >/dev/null
+        -DCODELENGTH_BUILD_TESTS=ON -DCODELENGTH_BUILD_TOOLS=ON -DCODELENGTH_BUILD_EXAMPLES=OFF \
+        "${without_optional[@]}" >/dev/null
 fi
 cli_default_flags_build "$host_build"
 host_targets=(codelength_determinism)

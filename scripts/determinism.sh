@@ -43,6 +43,7 @@ build() {
         -DCODELENGTH_WITH_DISPATCH="$6" \
         -DCODELENGTH_WARNINGS_AS_ERRORS="$7" \
         -DCODELENGTH_BUILD_TESTS=ON \
+        "${without_optional[@]}" \
         -DCODELENGTH_BUILD_EXAMPLES=OFF \
         -DCODELENGTH_BUILD_TOOLS="$([[ " ${*:8} " == *" codelength_cli "* ]] && echo ON || echo OFF)" \
         -DCODELENGTH_BUILD_BENCHMARKS=OFF >/dev/null

@@ -22,6 +22,7 @@ ensure_clang
 configure_sanitized "$build_dir" \
     -DCODELENGTH_BUILD_FUZZERS=ON \
     -DCODELENGTH_BUILD_TESTS=OFF \
+    "${without_optional[@]}" \
     -DCODELENGTH_BUILD_EXAMPLES=OFF \
     -DCODELENGTH_BUILD_TOOLS=OFF \
     -DCODELENGTH_BUILD_BENCHMARKS=OFF \

@@ -65,6 +65,7 @@ if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
         -DCODELENGTH_WITH_DISPATCH=ON \
         -DCODELENGTH_WARNINGS_AS_ERRORS=ON \
         -DCODELENGTH_BUILD_TESTS=ON \
+        "${without_optional[@]}" \
         -DCODELENGTH_BUILD_TOOLS=ON \
         -DCODELENGTH_BUILD_EXAMPLES=OFF \
         -DCODELENGTH_BUILD_BENCHMARKS=OFF >/dev/null
