@@ -14,8 +14,11 @@
 #include "codelength/detail/little_endian.hpp"
 #include "codelength/metrics/metrics.hpp"
 #include "support/catch.hpp"
+#include "support/serialization.hpp"
 
 namespace {
+
+using test_support::reseal;
 
 using codelength::code_length_ledger;
 using codelength::code_length_ledger_from_bytes;
@@ -43,13 +46,6 @@ code_length_ledger full_ledger() {
     ledger.add_document("two words");
     ledger.add_bytes(1000);
     return ledger;
-}
-
-// Rewrites the CRC-32C at the end so a deliberately inconsistent body reaches the checks
-// after the checksum.
-void reseal(std::vector<std::uint8_t>& bytes) {
-    const auto body = std::span<const std::uint8_t>(bytes).first(bytes.size() - 4);
-    codelength::detail::store_le(bytes.data() + bytes.size() - 4, codelength::crc32c(body), 4);
 }
 
 void set_count(std::vector<std::uint8_t>& bytes, std::size_t field, std::int64_t value) {
@@ -109,12 +105,7 @@ TEST_CASE("ledger bytes: shards merged in any order after a round trip equal one
         whole.add_surprisal_bits(surprisals[i], entropies[i]);
     }
     for (int trial = 0; trial < 20; ++trial) {
-        std::vector<std::size_t> cuts{0, count};
-        const std::size_t shard_count = 1 + rng() % 16;
-        for (std::size_t c = 1; c < shard_count; ++c) {
-            cuts.push_back(rng() % (count + 1));
-        }
-        std::sort(cuts.begin(), cuts.end());
+        const auto cuts = test_support::random_cuts(rng, count, 16);
         std::vector<std::vector<std::uint8_t>> shards;
         for (std::size_t s = 0; s + 1 < cuts.size(); ++s) {
             code_length_ledger shard;
@@ -140,19 +131,8 @@ TEST_CASE("ledger bytes: every single-byte corruption and every truncation is re
           "[metrics][ledger_bytes]") {
     for (const auto& ledger : {full_ledger(), code_length_ledger{}}) {
         const auto bytes = to_bytes(ledger);
-        for (std::size_t offset = 0; offset < bytes.size(); ++offset) {
-            for (unsigned flip = 1; flip < 256; ++flip) {
-                auto damaged = bytes;
-                damaged[offset] = static_cast<std::uint8_t>(damaged[offset] ^ flip);
-                INFO("offset " << offset << ", xor " << flip);
-                CHECK_THROWS_AS(code_length_ledger_from_bytes(damaged), codelength::format_error);
-            }
-        }
-        for (std::size_t size = 0; size < bytes.size(); ++size) {
-            INFO("truncated to " << size << " bytes");
-            CHECK_THROWS_AS(code_length_ledger_from_bytes(std::span(bytes).first(size)),
-                            codelength::format_error);
-        }
+        test_support::check_every_corruption_refused(bytes,
+                                                     [](auto b) { return code_length_ledger_from_bytes(b); });
         auto longer = bytes;
         longer.push_back(0);
         CHECK_THROWS_AS(code_length_ledger_from_bytes(longer), codelength::format_error);
@@ -230,4 +210,34 @@ TEST_CASE("ledger bytes: a wrong version, a bad checksum and inconsistent conten
     state.tokens = 1;
     CHECK(code_length_ledger::from_state(state).total_bits() == 2.0);
     CHECK(code_length_ledger::from_state(full_ledger().state()) == full_ledger());
+}
+
+TEST_CASE("ledger JSON: the score --json keys, shortest doubles, null when undefined, lossless hex",
+          "[metrics][ledger_bytes]") {
+    code_length_ledger ledger;
+    ledger.add_surprisal_bits(1.0, 0.5);
+    ledger.add_surprisal_bits(2.0, 0.25);
+    ledger.add_document("hello world");
+    const std::string json = codelength::to_json(ledger);
+    CHECK(json.starts_with(
+        "{\"tokens\": 2, \"ignored_tokens\": 0, \"infinite_tokens\": 0, \"entropy_tokens\": 2, "
+        "\"bytes\": 11, \"words\": 2, \"total_bits\": 3, \"finite_bits\": 3, "
+        "\"bits_per_token\": 1.5, \"bits_per_byte\": 0.2727272727272727, "));
+    CHECK_THAT(json, Catch::Contains("\"mean_entropy_bits\": 0.375, \"ledger_bytes_hex\": \"434c4c4701"));
+    // The hex is to_bytes(), which reads back to the same ledger.
+    const auto begin = json.find("_hex\": \"") + 8;
+    const std::string hex = json.substr(begin, json.size() - begin - 2);
+    std::vector<std::uint8_t> bytes;
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        bytes.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+    }
+    CHECK(bytes == to_bytes(ledger));
+    CHECK(code_length_ledger_from_bytes(bytes) == ledger);
+
+    const code_length_ledger empty;
+    CHECK_THAT(codelength::to_json(empty),
+               Catch::Contains("\"total_bits\": 0, \"finite_bits\": 0, "
+                               "\"bits_per_token\": null, \"bits_per_byte\": null"));
+    CHECK_THAT(codelength::to_json(full_ledger()),
+               Catch::Contains("\"infinite_tokens\": 1, ") && Catch::Contains("\"total_bits\": null, "));
 }

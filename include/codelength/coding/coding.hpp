@@ -6,6 +6,7 @@
 #include "codelength/coding/byte_io.hpp"
 #include "codelength/coding/checksum.hpp"
 #include "codelength/coding/coding_ledger.hpp"
+#include "codelength/coding/coding_totals.hpp"
 #include "codelength/coding/decoding_limits.hpp"
 #include "codelength/coding/fingerprint.hpp"
 #include "codelength/coding/frequency_model.hpp"

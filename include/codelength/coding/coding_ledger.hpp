@@ -21,6 +21,7 @@ namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 // bytes, the rounding of its interval arithmetic and the byte granularity of the payload). It
 // is usually a few dozen bits per stream and can be slightly negative for short streams.
 // The encoder nudges it by at most a few ulp so the identity holds bit-exactly.
+// Ledgers of many streams (shards) add up exactly in coding_ledger_totals (coding_totals.hpp).
 struct coding_ledger {
     std::int64_t tokens = 0;         // symbols coded
     std::int64_t escaped_tokens = 0; // top-k coding: tokens outside the listed k, coded via escape
@@ -64,6 +65,21 @@ struct coding_ledger {
 
 namespace detail {
 
+// The coder_overhead_bits that makes (quantized_bits + escape_bits) + overhead == payload_bits
+// hold exactly in doubles: payload - information, exact when they are within a factor 2
+// (Sterbenz), otherwise stepped by ulps until the sum reproduces payload.
+[[nodiscard]] inline double coder_overhead_bits_of(const coding_ledger& ledger) noexcept {
+    const double payload = static_cast<double>(ledger.payload_bits);
+    const double information = ledger.quantized_bits + ledger.escape_bits;
+    double overhead = payload - information;
+    for (int step = 0; step < 64 && information + overhead != payload; ++step) {
+        overhead = std::nextafter(overhead, information + overhead < payload
+                                                ? std::numeric_limits<double>::infinity()
+                                                : -std::numeric_limits<double>::infinity());
+    }
+    return overhead;
+}
+
 // Accumulates a coding_ledger while symbols are coded, with compensated sums.
 class coding_ledger_builder {
 public:
@@ -102,17 +118,7 @@ public:
         ledger.header_bits = static_cast<std::int64_t>(8 * header_bytes);
         ledger.payload_bits = static_cast<std::int64_t>(8 * payload_bytes);
         ledger.total_bytes = static_cast<std::int64_t>(header_bytes + payload_bytes);
-        const double payload = static_cast<double>(ledger.payload_bits);
-        const double information = ledger.quantized_bits + ledger.escape_bits;
-        double overhead = payload - information;
-        // payload - information is exact when they are within a factor 2 (Sterbenz); otherwise
-        // step by ulps until the sum reproduces payload exactly.
-        for (int step = 0; step < 64 && information + overhead != payload; ++step) {
-            overhead = std::nextafter(overhead, information + overhead < payload
-                                                    ? std::numeric_limits<double>::infinity()
-                                                    : -std::numeric_limits<double>::infinity());
-        }
-        ledger.coder_overhead_bits = overhead;
+        ledger.coder_overhead_bits = coder_overhead_bits_of(ledger);
         return ledger;
     }
 

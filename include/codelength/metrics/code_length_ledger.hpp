@@ -32,7 +32,7 @@ namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 // Sums are exact (exact_sum: rounded once, when read), so merging (`a += b`) gives totals
 // bit-identical to a single pass wherever the shards are cut and in whatever order they are
 // merged; `==` compares the exact state. to_bytes()/code_length_ledger_from_bytes()
-// (metrics/ledger_bytes.hpp) carry a ledger between processes.
+// (metrics/ledger_bytes.hpp) carry a ledger between processes; to_json() prints it for people.
 //   codelength::code_length_ledger ledger;
 //   ledger.add_surprisal_bits(1.0);
 //   ledger.add_surprisal_bits(3.0);

@@ -8,6 +8,7 @@
 #include "codelength/metrics/mdl_report.hpp"
 #include "codelength/metrics/membership.hpp"
 #include "codelength/metrics/memorization.hpp"
+#include "codelength/metrics/memorization_bytes.hpp"
 #include "codelength/metrics/memorization_summary.hpp"
 #include "codelength/metrics/min_k.hpp"
 #include "codelength/metrics/prequential.hpp"
