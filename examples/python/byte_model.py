@@ -48,8 +48,11 @@ class ByteGru(nn.Module):
         return self.head(output), state
 
 
-def train(model, data, seconds, seed=0, max_steps=None, sequence=64, batch=32, log=print):
-    """Trains on random windows of data (bytes) for `seconds` of wall-clock time (or max_steps)."""
+def train(model, data, seconds, seed=0, max_steps=None, sequence=64, batch=32, log=print, bos=BOS):
+    """Trains on random windows of data (bytes) for `seconds` of wall-clock time (or max_steps).
+
+    Each window starts from input `bos` (BOS by default; examples/torch uses 0, the id the
+    codelength lm-* commands start a byte text from)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     array = np.frombuffer(data, dtype=np.uint8).astype(np.int64)
@@ -61,7 +64,7 @@ def train(model, data, seconds, seed=0, max_steps=None, sequence=64, batch=32, l
     while time.monotonic() - started < seconds and (max_steps is None or step < max_steps):
         starts = rng.integers(0, len(array) - sequence, size=batch)
         targets = torch.from_numpy(np.stack([array[s:s + sequence] for s in starts]))
-        inputs = torch.cat([torch.full((batch, 1), BOS), targets[:, :-1]], dim=1)
+        inputs = torch.cat([torch.full((batch, 1), bos), targets[:, :-1]], dim=1)
         logits, _ = model(inputs)
         loss = nn.functional.cross_entropy(logits.reshape(-1, VOCABULARY), targets.reshape(-1))
         optimizer.zero_grad()

@@ -6,6 +6,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/catch.hpp"
@@ -149,6 +150,15 @@ TEST_CASE("measure_corpus_memorization: one record per document, equal to the pe
         codelength::measure_corpus_memorization(model, {}, token_bytes, bounds, text, options);
     REQUIRE(records.size() == 2);
     CHECK(records[1].token_begin == 15);
+    // The progress callback sees each document once, in order, and changes no record.
+    std::vector<std::pair<std::size_t, std::size_t>> calls;
+    const auto watched = codelength::measure_corpus_memorization(
+        model, {}, token_bytes, bounds, text, options, {},
+        [&](std::size_t done, std::size_t documents) { calls.emplace_back(done, documents); });
+    CHECK(calls == std::vector<std::pair<std::size_t, std::size_t>>{{1, 2}, {2, 2}});
+    REQUIRE(watched.size() == 2);
+    CHECK(watched[1].metrics.model_bits_per_byte == records[1].metrics.model_bits_per_byte);
+    CHECK(watched[1].byte_begin == records[1].byte_begin);
     std::int64_t first_bytes = 0;
     for (std::size_t t = 0; t < 15; ++t) {
         first_bytes += token_bytes[t];

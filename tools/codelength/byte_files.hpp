@@ -112,14 +112,40 @@ inline arguments& add_timing_flag(arguments& args) {
                                " output)");
 }
 
-// A one-line progress bar on stderr, redrawn at most ten times a second; silent unless stderr
-// is a terminal and the input has at least `min_bytes` bytes. finish() erases the line.
+// When the progress line is drawn: automatic (stderr is a terminal and the input is large
+// enough), always (--progress: also when stderr is a file or a pipe, then one line per
+// update, at most one a second), never (--no-progress).
+enum class progress_mode : std::uint8_t { automatic, always, never };
+
+// The --progress and --no-progress flags of the commands that can run long.
+inline arguments& add_progress_flags(arguments& args) {
+    return args
+        .flag("progress", "show a progress line on stderr even when it is not a terminal (default: only"
+                          " on a terminal)")
+        .flag("no-progress", "never show the progress line");
+}
+
+// The mode those flags select; usage_error when both are given.
+inline progress_mode progress_mode_of(const arguments& args) {
+    if (args.has("progress") && args.has("no-progress")) {
+        throw usage_error("--progress and --no-progress exclude each other");
+    }
+    return args.has("progress") ? progress_mode::always
+                                : (args.has("no-progress") ? progress_mode::never : progress_mode::automatic);
+}
+
+// A one-line progress bar on stderr. On a terminal it is redrawn in place at most ten times a
+// second and finish() erases it; forced on (progress_mode::always) when stderr is not a
+// terminal, it prints one line per update at most once a second, and the last one. In
+// progress_mode::automatic it is silent unless stderr is a terminal and the input has at least
+// `min_bytes` bytes.
 class progress_bar {
 public:
-    progress_bar(std::string label, std::uint64_t total_bytes,
+    progress_bar(std::string label, std::uint64_t total_bytes, progress_mode mode = progress_mode::automatic,
                  std::uint64_t min_bytes = std::uint64_t{1} << 20)
-        : m_label(std::move(label)), m_total(total_bytes),
-          m_enabled(total_bytes >= min_bytes && ::isatty(::fileno(stderr)) != 0) {}
+        : m_label(std::move(label)), m_total(total_bytes), m_terminal(::isatty(::fileno(stderr)) != 0),
+          m_enabled(mode == progress_mode::always ||
+                    (mode == progress_mode::automatic && total_bytes >= min_bytes && m_terminal)) {}
     progress_bar(const progress_bar&) = delete;
     progress_bar& operator=(const progress_bar&) = delete;
     ~progress_bar() { finish(); }
@@ -129,6 +155,9 @@ public:
         m_phase = name;
         m_last_draw = {};
     }
+    // Text drawn after the percentage ("3/16 shards, 192.0/1024.0 MiB"), from the next update.
+    void note(std::string text) { m_note = std::move(text); }
+    [[nodiscard]] bool enabled() const noexcept { return m_enabled; }
     // Reports that `done` of `total` bytes are processed (the codec's own count).
     void update(std::uint64_t done, std::uint64_t total) {
         m_total = total;
@@ -136,19 +165,25 @@ public:
             return;
         }
         const auto now = std::chrono::steady_clock::now();
-        if (now - m_last_draw < std::chrono::milliseconds(100) && done < m_total) {
+        const auto interval = m_terminal ? std::chrono::milliseconds(100) : std::chrono::milliseconds(1000);
+        if (now - m_last_draw < interval && done < m_total) {
             return;
         }
+        if (!m_terminal && done == m_last_done && m_last_draw != std::chrono::steady_clock::time_point{}) {
+            return; // a log gets each state once
+        }
         m_last_draw = now;
+        m_last_done = done;
         constexpr int width = 30;
         const double fraction = m_total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(m_total);
         const int filled = static_cast<int>(fraction * width);
         std::string bar(static_cast<std::size_t>(filled), '#');
         bar.resize(width, '.');
-        std::fprintf(stderr, "\r%s %-8s [%s] %5.1f%%", m_label.c_str(), m_phase, bar.c_str(),
-                     100.0 * fraction);
+        std::fprintf(stderr, "%s%s %-8s [%s] %5.1f%%%s%s%s", m_terminal ? "\r" : "", m_label.c_str(), m_phase,
+                     bar.c_str(), 100.0 * fraction, m_note.empty() ? "" : "  ", m_note.c_str(),
+                     m_terminal ? "\033[K" : "\n");
         std::fflush(stderr);
-        m_drawn = true;
+        m_drawn = m_terminal;
     }
     void finish() {
         if (m_drawn) {
@@ -161,10 +196,31 @@ public:
 private:
     std::string m_label;
     std::uint64_t m_total;
+    bool m_terminal;
     bool m_enabled;
     bool m_drawn = false;
     const char* m_phase = "";
+    std::string m_note;
+    std::uint64_t m_last_done = 0;
     std::chrono::steady_clock::time_point m_last_draw{};
 };
+
+// The size of the regular file `path` for progress lines; 0 for stdin or when it cannot be
+// found (reading it will report why).
+inline std::uint64_t input_file_bytes(const std::string& path) {
+    struct stat status {};
+    if (is_standard_stream(path) || ::stat(path.c_str(), &status) != 0 || !S_ISREG(status.st_mode)) {
+        return 0;
+    }
+    return static_cast<std::uint64_t>(status.st_size);
+}
+
+// "192.0/1024.0 MiB" for progress notes.
+inline std::string mebibytes_done(std::uint64_t done, std::uint64_t total) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.1f/%.1f MiB", static_cast<double>(done) / 1048576.0,
+                  static_cast<double>(total) / 1048576.0);
+    return text;
+}
 
 } // namespace codelength::cli

@@ -22,12 +22,14 @@
 namespace codelength::cli {
 
 inline constexpr const char* compress_usage =
-    "usage: codelength compress IN OUT [--model cm|ppm|order0] [--memory MIB] [--force]\n"
+    "usage: codelength compress IN OUT [--model cm|ppm|order0] [--memory MIB] [--force] [--progress]\n"
     "\n"
     "Compresses IN into OUT with an adaptive byte model: cm (bitwise context mixing, the default),\n"
     "ppm (order-k with escapes) or order0. `codelength decompress OUT COPY` restores IN exactly.\n"
     "IN or OUT may be `-` for stdin or stdout. OUT is written to a temporary file beside it and\n"
     "renamed into place only after success; an existing OUT is kept unless --force is given.\n"
+    "A progress line is drawn on stderr when it is a terminal and IN has 1 MiB or more\n"
+    "(--progress: always, also into a file or pipe; --no-progress: never).\n"
     "\n";
 
 inline constexpr const char* decompress_usage =
@@ -104,9 +106,8 @@ inline compression_result compress_checked(std::span<const std::uint8_t> input,
 // Runs `codelength compress` with argv[first..); returns the exit status.
 inline int run_compress(int argc, char** argv, int first) {
     arguments args;
-    add_model_options(args)
-        .flag("force", "replace OUT if it exists", 'f')
-        .flag("help", "show this help", 'h');
+    add_model_options(args).flag("force", "replace OUT if it exists", 'f');
+    add_progress_flags(args).flag("help", "show this help", 'h');
     args.parse(argc, argv, first);
     if (args.print_help_if_asked(compress_usage)) {
         return 0;
@@ -117,7 +118,7 @@ inline int run_compress(int argc, char** argv, int first) {
     const output_target output = output_target::prepare(output_path, overwrite, {input_path});
 
     const std::vector<std::uint8_t> input = read_whole_input(input_path);
-    progress_bar bar(display_name(input_path, "stdin"), input.size());
+    progress_bar bar(display_name(input_path, "stdin"), input.size(), progress_mode_of(args));
     bar.phase("compress");
     const compression_result result =
         detail::compress_checked(input, options, detail::progress_to(bar, input.size()));
@@ -131,8 +132,8 @@ inline int run_decompress(int argc, char** argv, int first) {
     arguments args;
     args.option("max-output", "BYTES", "refuse a file that decompresses to more bytes (default: 2^31, 2 GiB)")
         .option("max-memory", "MIB", "refuse a file whose model needs more MiB (default: 1024)")
-        .flag("force", "replace OUT if it exists", 'f')
-        .flag("help", "show this help", 'h');
+        .flag("force", "replace OUT if it exists", 'f');
+    add_progress_flags(args).flag("help", "show this help", 'h');
     args.parse(argc, argv, first);
     if (args.print_help_if_asked(decompress_usage)) {
         return 0;
@@ -149,8 +150,8 @@ inline int run_decompress(int argc, char** argv, int first) {
 
     const std::vector<std::uint8_t> input = read_whole_input(input_path);
     const std::uint64_t announced = detail::announced_size(input);
-    progress_bar bar(display_name(input_path, "stdin"),
-                     std::min<std::uint64_t>(announced, input.size() * 64));
+    progress_bar bar(display_name(input_path, "stdin"), std::min<std::uint64_t>(announced, input.size() * 64),
+                     progress_mode_of(args));
     bar.phase("decompress");
     std::vector<std::uint8_t> restored;
     try {

@@ -10,6 +10,10 @@
 #include "compress_command.hpp"
 #include "decode_command.hpp"
 #include "encode_command.hpp"
+#if CODELENGTH_CLI_WITH_TORCH
+#include "lm_commands.hpp"
+#endif
+#include "manifest_command.hpp" // defines run_score_manifest and run_memorization_manifest
 #include "mdl_command.hpp"
 #include "measure_command.hpp"
 #include "membership_command.hpp"
@@ -43,6 +47,14 @@ constexpr const char* usage =
     "              heat maps, compression table, ROC curves with labels, online code curve\n"
     "  ngram       perplexity and bits/byte of a text under an ARPA n-gram model (SRILM/KenLM\n"
     "              convention: </s> counted, with and without OOVs)\n"
+#if CODELENGTH_CLI_WITH_TORCH
+    "  lm-score    bits, bits/byte and perplexities of a text under a TorchScript language model\n"
+    "              (bytes or a SentencePiece tokenizer; rolling windows with --context/--stride)\n"
+    "  lm-compress   compress a text with a TorchScript language model driving a range coder\n"
+    "  lm-decompress restore a text `codelength lm-compress` made, with the same model\n"
+#else
+    "  lm-score, lm-compress, lm-decompress: not available (built without LibTorch)\n"
+#endif
     "\n"
     "`codelength <command> --help` (or -h) describes a command; `codelength --version` prints the\n"
     "version.\n"
@@ -74,6 +86,11 @@ int main(int argc, char** argv) {
             }
         }
         std::printf(")\n");
+#if CODELENGTH_CLI_WITH_TORCH
+        std::printf("language models: %s\n", codelength::cli::lm_build_description().c_str());
+#else
+        std::printf("language models: built without LibTorch (no lm-score, lm-compress, lm-decompress)\n");
+#endif
         return 0;
     }
     try {
@@ -110,6 +127,25 @@ int main(int argc, char** argv) {
         if (command == "ngram") {
             return codelength::cli::run_ngram(argc, argv, 2);
         }
+#if CODELENGTH_CLI_WITH_TORCH
+        if (command == "lm-score") {
+            return codelength::cli::run_lm_score(argc, argv, 2);
+        }
+        if (command == "lm-compress") {
+            return codelength::cli::run_lm_compress(argc, argv, 2);
+        }
+        if (command == "lm-decompress") {
+            return codelength::cli::run_lm_decompress(argc, argv, 2);
+        }
+#else
+        if (command == "lm-score" || command == "lm-compress" || command == "lm-decompress") {
+            std::fprintf(stderr,
+                         "codelength: '%s' is not available: this codelength was built without LibTorch "
+                         "(install libtorch-dev and configure again)\n",
+                         command.c_str());
+            return 2;
+        }
+#endif
         std::fprintf(stderr, "codelength: unknown command '%s'\n\n%s", command.c_str(), usage);
         return 2;
     } catch (const codelength::cli::usage_error& e) {

@@ -30,7 +30,9 @@ inline constexpr const char* measure_usage =
     "comparing with FILE; bits_per_byte = 8 * coded_bytes / bytes; and the sizes gzip -9 (zlib),\n"
     "xz -9, zstd -19 and brotli -q 11 reach on the same bytes. A total row sums all files.\n"
     "With --timing, seconds and mb_per_s (the table's MB/s) time the model's compression and\n"
-    "decompress_seconds the verification; without it no wall-clock time is printed.\n"
+    "decompress_seconds the verification; without it no wall-clock time is printed. A progress\n"
+    "line is drawn on stderr when it is a terminal and a FILE has 1 MiB or more (--progress:\n"
+    "always, also into a file or pipe; --no-progress: never).\n"
     "\n";
 
 // One file's measurements (compression_measurement) and its name.
@@ -43,8 +45,9 @@ namespace detail {
 // Compresses, decompresses and compares one input; measures the baselines (measure_compression),
 // with a progress bar.
 inline measurement measure_one(const std::string& name, const std::vector<std::uint8_t>& input,
-                               const compression_options& options) {
-    progress_bar bar(name, input.size());
+                               const compression_options& options,
+                               progress_mode mode = progress_mode::automatic) {
+    progress_bar bar(name, input.size(), mode);
     std::string_view shown_phase;
     const auto progress = [&](const char* phase, std::uint64_t done, std::uint64_t total) {
         if (shown_phase != phase) {
@@ -167,6 +170,7 @@ inline void print_table(const std::vector<measurement>& rows, const measurement&
 inline int run_measure(int argc, char** argv, int first) {
     arguments args;
     add_model_options(args).flag("json", "print one JSON object instead of the table");
+    add_progress_flags(args);
     add_timing_flag(args).flag("help", "show this help", 'h');
     args.parse(argc, argv, first);
     if (args.print_help_if_asked(measure_usage)) {
@@ -189,7 +193,8 @@ inline int run_measure(int argc, char** argv, int first) {
     measurement total;
     total.file = "total";
     for (std::size_t i = 0; i < files.size(); ++i) {
-        rows.push_back(detail::measure_one(display_name(files[i], "stdin"), inputs[i], options));
+        rows.push_back(
+            detail::measure_one(display_name(files[i], "stdin"), inputs[i], options, progress_mode_of(args)));
         total += rows.back();
         inputs[i] = {};
     }

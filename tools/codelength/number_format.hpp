@@ -6,13 +6,33 @@
 
 #include <array>
 #include <charconv>
+#include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <system_error>
 
 namespace codelength::cli {
+
+// Appends printf-formatted text to `out` (for output that is built whole, then printed or
+// written to an -o FILE at once).
+[[gnu::format(printf, 2, 3)]] inline void append_format(std::string& out, const char* format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    va_list measuring;
+    va_copy(measuring, arguments);
+    const int length = std::vsnprintf(nullptr, 0, format, measuring);
+    va_end(measuring);
+    if (length > 0) {
+        const std::size_t old_size = out.size();
+        out.resize(old_size + static_cast<std::size_t>(length) + 1);
+        std::vsnprintf(out.data() + old_size, static_cast<std::size_t>(length) + 1, format, arguments);
+        out.resize(old_size + static_cast<std::size_t>(length));
+    }
+    va_end(arguments);
+}
 
 // The shortest decimal form of `value` that reads back to the same double: "0.95", "6.2",
 // "1e+300", "inf", "-inf", "nan". Callers that need JSON map non-finite values to null.

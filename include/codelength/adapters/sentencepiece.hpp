@@ -121,7 +121,8 @@ public:
             }
         }();
         const std::span<const std::byte> bytes = file.bytes();
-        load(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), model_file.string());
+        load(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+             model_file.string());
     }
 
     // Loads a serialized ModelProto held in memory; `name` stands for it in error messages.

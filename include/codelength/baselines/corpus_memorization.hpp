@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -201,12 +202,14 @@ struct corpus_memorization_names {
 // no reference). Throws invalid_argument_error when `text` does not have exactly as many bytes
 // as the token bytes up to the last document's end, when a document spells 0 bytes, or when the
 // lengths differ; memorization metrics throw as measure_document_memorization does.
+// `on_document(done, documents)`, when given, is called after each document (progress lines).
 [[nodiscard]] inline std::vector<memorization_record>
 measure_corpus_memorization(const teacher_forced_tokens& model,
                             std::span<const double> reference_surprisal_bits,
                             std::span<const std::int64_t> token_bytes, std::span<const std::int64_t> bounds,
                             std::span<const std::uint8_t> text, const memorization_options& options,
-                            const corpus_memorization_names& names = {}) {
+                            const corpus_memorization_names& names = {},
+                            const std::function<void(std::size_t, std::size_t)>& on_document = {}) {
     const std::size_t targets = token_bytes.size();
     if (model.surprisal_bits.size() != targets ||
         (!reference_surprisal_bits.empty() && reference_surprisal_bits.size() != targets) ||
@@ -262,6 +265,9 @@ measure_corpus_memorization(const teacher_forced_tokens& model,
         record.metrics =
             measure_document_memorization(tokens, record.sizes, options, zlib_span_bits(document_text));
         records.push_back(std::move(record));
+        if (on_document) {
+            on_document(d + 1, bounds.size() - 1);
+        }
     }
     return records;
 }

@@ -1,0 +1,104 @@
+"""`mpiexec -n N codelength-mpi score --manifest` against `codelength score --manifest` in one
+process: every JSON number bit-identical for 1, 2 and 3 ranks and for more ranks than shards,
+per-shard entries with the rank that scored them, a shard that cannot be read reported with its
+path and rank while the others finish (exit status 3 on every rank, no -o file left), and an
+empty manifest refused without a hang."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+from cli_check import check, finish, path_of, save, write
+
+CLI, WORK, MPI_CLI, MPIEXEC = sys.argv[1:5]
+ENV = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+       "OMPI_MCA_mpi_yield_when_idle": "1"}
+SIZES = [300, 1, 1200, 50, 777, 400, 90]
+
+
+def mpi(ranks, *args):
+    return subprocess.run([MPIEXEC, "-n", str(ranks), "--oversubscribe", MPI_CLI, "score", *map(str, args)],
+                          capture_output=True, text=True, env=ENV, timeout=300)
+
+
+def one(*args):
+    return subprocess.run([CLI, "score", *map(str, args)], capture_output=True, text=True)
+
+
+def main():
+    if os.path.isdir(WORK):
+        shutil.rmtree(WORK)
+    os.makedirs(WORK)
+    rng = np.random.default_rng(20261207)
+    lines = []
+    for i, n in enumerate(SIZES):
+        logits = rng.standard_normal((n, 64)).astype(np.float32) * 3
+        targets = rng.integers(0, 64, n)
+        targets[rng.random(n) < 0.05] = -100  # ignored rows
+        save(f"l{i}.npy", logits)
+        save(f"t{i}.npy", targets)
+        save(f"b{i}.npy", rng.integers(1, 4, n))
+        lines.append(f"l{i}.npy t{i}.npy b{i}.npy")
+    manifest = write("shards.txt", "\n".join(lines) + "\n")
+
+    want = one("--manifest", manifest, "--json", "--per-shard")
+    check(want.returncode == 0, f"one process: {want.stderr}")
+    want = json.loads(want.stdout)
+    for ranks in (1, 2, 3):
+        got = mpi(ranks, "--manifest", manifest, "--json", "--per-shard")
+        check(got.returncode == 0, f"{ranks} ranks: exit {got.returncode}: {got.stderr}")
+        if got.returncode != 0:
+            continue
+        got = json.loads(got.stdout)
+        check(got["ranks"] == ranks, f"{ranks} ranks: ranks = {got['ranks']}")
+        differ = {k: (want[k], got.get(k)) for k in want if k not in ("ranks", "per_shard") and want[k] != got.get(k)}
+        check(not differ, f"{ranks} ranks: differs from one process: {differ}")
+        ranks_used = sorted({s["rank"] for s in got["per_shard"]})
+        check(ranks_used == list(range(ranks)), f"{ranks} ranks: shards scored by ranks {ranks_used}")
+        strip = [{k: v for k, v in s.items() if k != "rank"} for s in got["per_shard"]]
+        check(strip == [{k: v for k, v in s.items() if k != "rank"} for s in want["per_shard"]],
+              f"{ranks} ranks: per-shard entries equal one process's")
+        # Largest first onto the least-loaded rank: the largest shard (2) on rank 0.
+        check(got["per_shard"][2]["rank"] == 0, f"{ranks} ranks: the largest shard on rank 0")
+
+    # More ranks than shards: two shards, three ranks.
+    two = write("two.txt", "\n".join(lines[:2]) + "\n")
+    got = mpi(3, "--manifest", two, "--json")
+    alone = one("--manifest", two, "--json")
+    check(got.returncode == 0 and alone.returncode == 0, f"3 ranks, 2 shards: {got.stderr}")
+    if got.returncode == 0:
+        a, b = json.loads(alone.stdout), json.loads(got.stdout)
+        check({k: v for k, v in a.items() if k != "ranks"} == {k: v for k, v in b.items() if k != "ranks"},
+              "3 ranks, 2 shards: the one-process report")
+
+    # A shard that cannot be read: named with its rank, the others finish, status 3, no -o file.
+    bad = write("bad.txt", "\n".join(lines[:3] + ["missing.npy t1.npy b1.npy"] + lines[3:]) + "\n")
+    out = path_of("bad.json")
+    got = mpi(3, "--manifest", bad, "--json", "-o", out)
+    check(got.returncode == 3, f"bad shard: exit {got.returncode}: {got.stderr}")
+    check("missing.npy" in got.stderr and "rank" in got.stderr, f"bad shard named on stderr: {got.stderr}")
+    check(not os.path.exists(out), "bad shard: no -o file")
+    check(not [f for f in os.listdir(WORK) if f.startswith(".bad.json")], "bad shard: no temporary file")
+    if got.stdout.startswith("{"):
+        report = json.loads(got.stdout)
+        failed = report["failed_shards"]
+        check(len(failed) == 1 and failed[0]["shard"] == 3 and failed[0]["logits"].endswith("missing.npy")
+              and 0 <= failed[0]["rank"] < 3, f"failed_shards: {failed}")
+        check(report["tokens"] == want["tokens"], "the other shards all finished")
+    else:
+        check(False, f"bad shard: no report on stdout: {got.stdout[:200]}")
+
+    # An empty manifest: an error on every rank, exit status 1, and no rank waits forever.
+    empty = write("empty.txt", "# nothing\n")
+    got = mpi(2, "--manifest", empty, "--json")
+    check(got.returncode == 1 and "no shards" in got.stderr, f"empty manifest: {got.returncode} {got.stderr}")
+    got = mpi(2, "--logits", "x.npy")
+    check(got.returncode == 2, f"no --manifest: usage error, exit {got.returncode}")
+    finish()
+
+
+if __name__ == "__main__":
+    main()
