@@ -2,7 +2,8 @@
 process: every JSON number bit-identical for 1, 2 and 3 ranks and for more ranks than shards,
 per-shard entries with the rank that scored them, a shard that cannot be read reported with its
 path and rank while the others finish (exit status 3 on every rank, no -o file left), and an
-empty manifest refused without a hang."""
+empty manifest refused without a hang. `codelength-mpi memorization --manifest` gives the
+one-process records and summary on 2 and 3 ranks, and reports a bad shard the same way."""
 import json
 import os
 import shutil
@@ -19,13 +20,51 @@ ENV = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONF
 SIZES = [300, 1, 1200, 50, 777, 400, 90]
 
 
-def mpi(ranks, *args):
-    return subprocess.run([MPIEXEC, "-n", str(ranks), "--oversubscribe", MPI_CLI, "score", *map(str, args)],
+def mpi(ranks, *args, command="score"):
+    return subprocess.run([MPIEXEC, "-n", str(ranks), "--oversubscribe", MPI_CLI, command, *map(str, args)],
                           capture_output=True, text=True, env=ENV, timeout=300)
 
 
-def one(*args):
-    return subprocess.run([CLI, "score", *map(str, args)], capture_output=True, text=True)
+def one(*args, command="score"):
+    return subprocess.run([CLI, command, *map(str, args)], capture_output=True, text=True)
+
+
+def memorization_checks(rng):
+    """Three shards of 3, 1 and 5 documents (logits, targets, token bytes, offsets, text)."""
+    lines = []
+    for i, documents in enumerate([3, 1, 5]):
+        lengths = rng.integers(3, 30, documents)
+        n = int(lengths.sum())
+        token_bytes = rng.integers(1, 4, n)
+        text = bytes(rng.choice(list(b"abcde fgh\n"), int(token_bytes.sum())).tolist())
+        save(f"ml{i}.npy", (rng.standard_normal((n, 40)) * 3).astype(np.float32))
+        save(f"mt{i}.npy", rng.integers(0, 40, n))
+        save(f"mb{i}.npy", token_bytes)
+        save(f"mo{i}.npy", np.concatenate([[0], np.cumsum(lengths)[:-1]]))
+        write(f"mx{i}.txt", text)
+        lines.append(f"ml{i}.npy mt{i}.npy mb{i}.npy mo{i}.npy mx{i}.txt")
+    manifest = write("memorization.txt", "\n".join(lines) + "\n")
+    options = ["--prefix", 2, "--resamples", 200, "--json"]
+    want = one("--manifest", manifest, *options, command="memorization")
+    check(want.returncode == 0, f"memorization, one process: {want.stderr}")
+    want = json.loads(want.stdout)
+    for ranks in (2, 3):
+        got = mpi(ranks, "--manifest", manifest, *options, command="memorization")
+        check(got.returncode == 0, f"memorization, {ranks} ranks: exit {got.returncode}: {got.stderr}")
+        if got.returncode == 0:
+            got = json.loads(got.stdout)
+            check(got["ranks"] == ranks and len(got["documents"]) == 9, f"memorization, {ranks} ranks: "
+                  f"ranks {got['ranks']}, {len(got['documents'])} documents")
+            check({k: v for k, v in got.items() if k != "ranks"} == {k: v for k, v in want.items() if k != "ranks"},
+                  f"memorization, {ranks} ranks: the one-process records and summary")
+    bad = write("memorization_bad.txt", "\n".join(lines[:1] + ["ml1.npy mt1.npy mb1.npy mo1.npy nothing.txt"]
+                                                  + lines[2:]) + "\n")
+    got = mpi(2, "--manifest", bad, *options, command="memorization")
+    check(got.returncode == 3 and "nothing.txt" in got.stderr, f"memorization, bad shard: {got.returncode} {got.stderr}")
+    if got.returncode == 3:
+        report = json.loads(got.stdout)
+        check(len(report["documents"]) == 8 and report["failed_shards"][0]["shard"] == 1,
+              f"memorization, bad shard: {len(report['documents'])} documents, {report['failed_shards']}")
 
 
 def main():
@@ -97,6 +136,7 @@ def main():
     check(got.returncode == 1 and "no shards" in got.stderr, f"empty manifest: {got.returncode} {got.stderr}")
     got = mpi(2, "--logits", "x.npy")
     check(got.returncode == 2, f"no --manifest: usage error, exit {got.returncode}")
+    memorization_checks(rng)
     finish()
 
 

@@ -1,6 +1,8 @@
-// codelength-mpi: `codelength score --manifest` spread over the ranks of an MPI job.
+// codelength-mpi: `codelength score --manifest` and `codelength memorization --manifest` spread
+// over the ranks of an MPI job.
 //
 //   mpirun -np 4 codelength-mpi score --manifest shards.txt [--json] [--per-shard] [...]
+//   mpirun -np 4 codelength-mpi memorization --manifest documents.txt [--json] [...]
 //
 // Every rank reads the manifest and assigns the shards largest first (by their files' sizes)
 // onto the least-loaded rank (distributed/shard_assignment.hpp): the same plan everywhere,
@@ -27,6 +29,7 @@
 #include "codelength/distributed/mpi.hpp"
 #include "codelength/distributed/shard_assignment.hpp"
 #include "manifest_command.hpp"
+#include "memorization_command.hpp"
 #include "score_command.hpp"
 
 namespace codelength::cli {
@@ -34,96 +37,201 @@ namespace {
 
 constexpr const char* usage =
     "usage: mpirun -np N codelength-mpi score --manifest shards.txt [options of `codelength score`]\n"
+    "       mpirun -np N codelength-mpi memorization --manifest shards.txt [options of `codelength\n"
+    "                                                memorization`]\n"
     "\n"
-    "Scores the shards of a manifest (see `codelength score --help`) over the ranks of an MPI job:\n"
-    "largest shards first, each onto the least-loaded rank; rank 0 merges the results in shard\n"
-    "order and prints the report of `codelength score --manifest` with `ranks` = N (bit-identical\n"
-    "totals for any N). Exit status on every rank: 0, 1 (error), 2 (usage), 3 (some shards failed).\n";
+    "Runs the shards of a manifest (see `codelength score --help` and `codelength memorization\n"
+    "--help`) over the ranks of an MPI job: largest shards first, each onto the least-loaded rank;\n"
+    "rank 0 merges the results in shard order and prints the report of the command's --manifest\n"
+    "form with `ranks` = N (bit-identical totals and records for any N). Exit status on every\n"
+    "rank: 0, 1 (error), 2 (usage), 3 (some shards failed).\n";
 
-constexpr codelength::detail::format_magic shard_magic = {'C', 'L', 'S', 'S'};
+// ---- a shard's result as bytes: "CLSS" (score) or "CLMS" (memorization), version 1, the
+// error (or none), the command's fields, a CRC-32C of everything before it.
+
+constexpr codelength::detail::format_magic score_magic = {'C', 'L', 'S', 'S'};
+constexpr codelength::detail::format_magic memorization_magic = {'C', 'L', 'M', 'S'};
 constexpr std::uint8_t shard_version = 1;
 
-void append_string(std::vector<std::uint8_t>& out, std::string_view text) {
-    codelength::detail::append_le(out, text.size(), 8);
-    out.insert(out.end(), text.begin(), text.end());
-}
-
-void append_doubles(std::vector<std::uint8_t>& out, std::span<const double> values) {
-    codelength::detail::append_le(out, values.size(), 8);
-    for (const double v : values) {
-        codelength::detail::append_double(out, v);
+class shard_writer {
+public:
+    explicit shard_writer(const codelength::detail::format_magic& magic,
+                          const std::optional<std::string>& error)
+        : m_out(magic.begin(), magic.end()) {
+        m_out.push_back(shard_version);
+        m_out.push_back(error ? 1 : 0);
+        text(error.value_or(""));
     }
-}
-
-// A scored shard as bytes: "CLSS", version, the error (or none), vocabulary size, dtype, whether
-// it had token bytes, the ledger's own checksummed bytes, the Min-K% and Min-K%++ inputs; CRC.
-std::vector<std::uint8_t> shard_result_bytes(const score_shard_result& r) {
-    std::vector<std::uint8_t> out(shard_magic.begin(), shard_magic.end());
-    out.push_back(shard_version);
-    out.push_back(r.error ? 1 : 0);
-    append_string(out, r.error.value_or(""));
-    codelength::detail::append_le(out, static_cast<std::uint64_t>(r.vocabulary_size), 8);
-    append_string(out, r.dtype);
-    out.push_back(r.has_token_bytes ? 1 : 0);
-    const std::vector<std::uint8_t> ledger = to_bytes(r.result.ledger);
-    codelength::detail::append_le(out, ledger.size(), 8);
-    out.insert(out.end(), ledger.begin(), ledger.end());
-    out.push_back(r.result.has_per_token ? 1 : 0);
-    append_doubles(out, r.result.log_probabilities_nats);
-    append_doubles(out, r.result.z_scores);
-    codelength::detail::seal_format(out);
-    return out;
-}
-
-score_shard_result shard_result_from_bytes(std::span<const std::uint8_t> bytes, std::size_t shard, int rank) {
-    codelength::detail::checked_reader reader(bytes, "scored shard bytes");
-    reader.read_header(shard_magic, shard_version, "a scored shard");
-    const auto read_string = [&](const char* what) {
-        const auto size = static_cast<std::size_t>(reader.read_count(what));
-        std::string text(size, '\0');
-        for (char& c : text) {
-            c = static_cast<char>(reader.read(1, what));
+    void integer(std::uint64_t value) { codelength::detail::append_le(m_out, value, 8); }
+    void flag(bool value) { m_out.push_back(value ? 1 : 0); }
+    void number(double value) { codelength::detail::append_double(m_out, value); }
+    void text(std::string_view value) {
+        integer(value.size());
+        m_out.insert(m_out.end(), value.begin(), value.end());
+    }
+    void block(std::span<const std::uint8_t> bytes) {
+        integer(bytes.size());
+        m_out.insert(m_out.end(), bytes.begin(), bytes.end());
+    }
+    void numbers(std::span<const double> values) {
+        integer(values.size());
+        for (const double v : values) {
+            number(v);
         }
-        return text;
-    };
-    const auto read_doubles = [&](const char* what) {
-        const auto count = static_cast<std::size_t>(reader.read_count(what));
-        if (count > reader.remaining() / 8) {
-            reader.fail(reader.offset(),
-                        std::string(what) + ": " + std::to_string(count) + " values exceed the bytes left");
+    }
+    std::vector<std::uint8_t> finish() {
+        codelength::detail::seal_format(m_out);
+        return std::move(m_out);
+    }
+
+private:
+    std::vector<std::uint8_t> m_out;
+};
+
+class shard_reader {
+public:
+    // Checks the magic and version; error() is the shard's error, if it had one.
+    shard_reader(std::span<const std::uint8_t> bytes, const codelength::detail::format_magic& magic,
+                 const char* kind)
+        : m_bytes(bytes), m_reader(bytes, "shard bytes") {
+        m_reader.read_header(magic, shard_version, kind);
+        const bool failed = flag("the error flag");
+        std::string error = text("the error");
+        if (failed) {
+            m_error = std::move(error);
         }
-        std::vector<double> values(count);
+    }
+    [[nodiscard]] const std::optional<std::string>& error() const noexcept { return m_error; }
+    std::uint64_t integer(const char* what) { return m_reader.read(8, what); }
+    std::int64_t count(const char* what) { return m_reader.read_count(what); }
+    bool flag(const char* what) { return m_reader.read(1, what) != 0; }
+    double number(const char* what) { return m_reader.read_double(what); }
+    std::span<const std::uint8_t> block(const char* what) {
+        const auto size = static_cast<std::size_t>(count(what));
+        if (size > m_reader.remaining()) {
+            m_reader.fail(m_reader.offset(),
+                          std::string(what) + ": " + std::to_string(size) + " bytes exceed the bytes left");
+        }
+        const std::span<const std::uint8_t> out = m_bytes.subspan(m_reader.offset(), size);
+        for (std::size_t i = 0; i < size; ++i) {
+            m_reader.read(1, what);
+        }
+        return out;
+    }
+    std::string text(const char* what) {
+        const std::span<const std::uint8_t> b = block(what);
+        return {b.begin(), b.end()};
+    }
+    std::vector<double> numbers(const char* what) {
+        const auto n = static_cast<std::size_t>(count(what));
+        if (n > m_reader.remaining() / 8) {
+            m_reader.fail(m_reader.offset(),
+                          std::string(what) + ": " + std::to_string(n) + " values exceed the bytes left");
+        }
+        std::vector<double> values(n);
         for (double& v : values) {
-            v = reader.read_double(what);
+            v = number(what);
         }
         return values;
-    };
-    score_shard_result r;
-    r.shard = shard;
-    r.rank = rank;
-    const bool failed = reader.read(1, "the error flag") != 0;
-    std::string error = read_string("the error");
-    if (failed) {
-        r.error = std::move(error);
     }
-    r.vocabulary_size = static_cast<std::int64_t>(reader.read(8, "the vocabulary size"));
-    r.dtype = read_string("the dtype");
-    r.has_token_bytes = reader.read(1, "the token-bytes flag") != 0;
-    const auto ledger_size = static_cast<std::size_t>(reader.read_count("the ledger size"));
-    if (ledger_size > reader.remaining()) {
-        reader.fail(reader.offset(),
-                    "a ledger of " + std::to_string(ledger_size) + " bytes exceeds the bytes left");
-    }
-    r.result.ledger = code_length_ledger_from_bytes(bytes.subspan(reader.offset(), ledger_size));
-    for (std::size_t i = 0; i < ledger_size; ++i) {
-        reader.read(1, "the ledger");
-    }
-    r.result.has_per_token = reader.read(1, "the per-token flag") != 0;
-    r.result.log_probabilities_nats = read_doubles("log_probabilities_nats");
-    r.result.z_scores = read_doubles("z_scores");
-    reader.read_checksum_and_end("a scored shard");
-    return r;
+    void finish(const char* kind) { m_reader.read_checksum_and_end(kind); }
+
+private:
+    std::span<const std::uint8_t> m_bytes;
+    codelength::detail::checked_reader m_reader;
+    std::optional<std::string> m_error;
+};
+
+// score: vocabulary size, dtype, token bytes or not, the ledger's own bytes, the Min-K% and
+// Min-K%++ inputs.
+std::vector<std::uint8_t> to_bytes_of(const score_shard_result& r) {
+    shard_writer out(score_magic, r.error);
+    out.integer(static_cast<std::uint64_t>(r.vocabulary_size));
+    out.text(r.dtype);
+    out.flag(r.has_token_bytes);
+    out.block(to_bytes(r.result.ledger));
+    out.flag(r.result.has_per_token);
+    out.numbers(r.result.log_probabilities_nats);
+    out.numbers(r.result.z_scores);
+    return out.finish();
 }
+
+void from_bytes_of(std::span<const std::uint8_t> bytes, score_shard_result& r) {
+    shard_reader in(bytes, score_magic, "a scored shard");
+    r.error = in.error();
+    r.vocabulary_size = in.count("the vocabulary size");
+    r.dtype = in.text("the dtype");
+    r.has_token_bytes = in.flag("the token-bytes flag");
+    r.result.ledger = code_length_ledger_from_bytes(in.block("the ledger"));
+    r.result.has_per_token = in.flag("the per-token flag");
+    r.result.log_probabilities_nats = in.numbers("log_probabilities_nats");
+    r.result.z_scores = in.numbers("z_scores");
+    in.finish("a scored shard");
+}
+
+// memorization: targets, text bytes, vocabulary size, prompt bits, and per record its place
+// and compressed sizes, then every record's metrics as memorization records' own bytes
+// (metrics/memorization_bytes.hpp, indexed by the record's document number in the shard).
+std::vector<std::uint8_t> to_bytes_of(const memorization_shard_result& r) {
+    shard_writer out(memorization_magic, r.error);
+    out.integer(static_cast<std::uint64_t>(r.targets));
+    out.integer(static_cast<std::uint64_t>(r.text_bytes));
+    out.integer(static_cast<std::uint64_t>(r.vocabulary_size));
+    out.flag(r.prompt_bits.has_value());
+    out.number(r.prompt_bits.value_or(0.0));
+    out.integer(r.records.size());
+    std::vector<indexed_document_memorization> metrics;
+    for (const memorization_record& record : r.records) {
+        out.integer(static_cast<std::uint64_t>(record.token_begin));
+        out.integer(static_cast<std::uint64_t>(record.byte_begin));
+        for (const std::uint64_t size : {record.sizes.zlib_default, record.sizes.gzip_9, record.sizes.xz_9,
+                                         record.sizes.zstd_19, record.sizes.brotli_11}) {
+            out.integer(size);
+        }
+        metrics.push_back({record.document, record.metrics});
+    }
+    out.block(to_bytes(std::span<const indexed_document_memorization>(metrics)));
+    return out.finish();
+}
+
+void from_bytes_of(std::span<const std::uint8_t> bytes, memorization_shard_result& r) {
+    shard_reader in(bytes, memorization_magic, "a measured shard");
+    r.error = in.error();
+    r.targets = in.count("the targets");
+    r.text_bytes = in.count("the text bytes");
+    r.vocabulary_size = in.count("the vocabulary size");
+    const bool has_prompt_bits = in.flag("the prompt-bits flag");
+    const double prompt_bits = in.number("the prompt bits");
+    if (has_prompt_bits) {
+        r.prompt_bits = prompt_bits;
+    }
+    const auto records = static_cast<std::size_t>(in.count("the record count"));
+    std::vector<memorization_record> places;
+    for (std::size_t i = 0; i < records; ++i) {
+        memorization_record record;
+        record.token_begin = in.count("a record's first token");
+        record.byte_begin = in.count("a record's first byte");
+        for (std::uint64_t* size : {&record.sizes.zlib_default, &record.sizes.gzip_9, &record.sizes.xz_9,
+                                    &record.sizes.zstd_19, &record.sizes.brotli_11}) {
+            *size = in.integer("a record's compressed sizes");
+        }
+        places.push_back(record);
+    }
+    const std::vector<indexed_document_memorization> metrics =
+        memorization_records_from_bytes(in.block("the records' metrics"));
+    if (metrics.size() != places.size()) {
+        throw format_error("shard bytes: " + std::to_string(places.size()) + " records but " +
+                           std::to_string(metrics.size()) + " metrics");
+    }
+    for (std::size_t i = 0; i < places.size(); ++i) {
+        places[i].document = metrics[i].document_index;
+        places[i].metrics = metrics[i].memorization;
+    }
+    r.records = std::move(places);
+    in.finish("a measured shard");
+}
+
+// ---- the job
 
 // Whether every rank got through the set-up (arguments, manifest, output checks): each rank
 // calls this exactly once, with ok = false from its error path, so no rank waits in a
@@ -141,54 +249,65 @@ struct job {
     bool agreed = false;
 };
 
-int run_distributed_score(job& j, int argc, char** argv) {
-    arguments args = score_arguments();
+// The `distribute` of run_score_manifest_with / run_memorization_manifest_with: this rank's
+// shards by the largest-first plan, their results gathered to rank 0 as bytes.
+template <class Result>
+auto distributor(job& j, const char* phase) {
+    return [&j, phase](std::span<const manifest_shard> shards, const std::string& label, progress_mode mode,
+                       auto&& work) -> std::optional<std::vector<Result>> {
+        j.agreed = true;
+        if (!all_ranks_ready(true)) {
+            throw error("another rank failed before the shards were run (its message is above)");
+        }
+        std::vector<std::uint64_t> sizes;
+        for (const manifest_shard& shard : shards) {
+            sizes.push_back(shard.input_bytes);
+        }
+        const shard_assignment plan = assign_shards_largest_first(sizes, j.ranks);
+        std::vector<manifest_shard> mine;
+        for (const std::size_t index : plan.shards_of_rank[static_cast<std::size_t>(j.rank)]) {
+            mine.push_back(shards[index]);
+        }
+        const std::vector<Result> results =
+            run_shards(mine, label, phase, j.rank == 0 ? mode : progress_mode::never, work);
+        std::vector<shard_bytes> local;
+        for (const Result& r : results) {
+            local.push_back({r.shard, to_bytes_of(r)});
+        }
+        const std::vector<gathered_shard> gathered = gather_in_shard_order(MPI_COMM_WORLD, local);
+        if (j.rank != 0) {
+            return std::nullopt;
+        }
+        std::vector<Result> all(gathered.size());
+        for (std::size_t i = 0; i < gathered.size(); ++i) {
+            const gathered_shard& g = gathered[i];
+            try {
+                from_bytes_of(g.bytes, all[i]);
+            } catch (const format_error& e) {
+                throw format_error("rank " + std::to_string(g.rank) + ", shard " + std::to_string(g.shard) +
+                                   ": " + e.what());
+            }
+            all[i].shard = g.shard;
+            all[i].rank = g.rank;
+        }
+        return all;
+    };
+}
+
+int run_distributed(job& j, const std::string& command, int argc, char** argv) {
+    const bool score = command == "score";
+    arguments args = score ? score_arguments() : memorization_arguments();
     args.parse(argc, argv, 2);
     if ((j.rank != 0 && args.has("help")) || args.print_help_if_asked(usage)) {
         return 0;
     }
     args.reject_positional();
     if (!args.has("manifest")) {
-        throw usage_error("codelength-mpi score needs --manifest");
+        throw usage_error("codelength-mpi " + command + " needs --manifest");
     }
-    return run_score_manifest_with(
-        args, j.ranks,
-        [&](std::span<const manifest_shard> shards, const std::string& label, progress_mode mode,
-            auto&& work) -> std::optional<std::vector<score_shard_result>> {
-            j.agreed = true;
-            if (!all_ranks_ready(true)) {
-                throw error("another rank failed before scoring (its message is above)");
-            }
-            std::vector<std::uint64_t> sizes;
-            for (const manifest_shard& shard : shards) {
-                sizes.push_back(shard.input_bytes);
-            }
-            const shard_assignment plan = assign_shards_largest_first(sizes, j.ranks);
-            std::vector<manifest_shard> mine;
-            for (const std::size_t index : plan.shards_of_rank[static_cast<std::size_t>(j.rank)]) {
-                mine.push_back(shards[index]);
-            }
-            const std::vector<score_shard_result> results =
-                run_shards(mine, label, "score", j.rank == 0 ? mode : progress_mode::never, work);
-            std::vector<shard_bytes> local;
-            for (const score_shard_result& r : results) {
-                local.push_back({r.shard, shard_result_bytes(r)});
-            }
-            const std::vector<gathered_shard> gathered = gather_in_shard_order(MPI_COMM_WORLD, local);
-            if (j.rank != 0) {
-                return std::nullopt;
-            }
-            std::vector<score_shard_result> all;
-            for (const gathered_shard& g : gathered) {
-                try {
-                    all.push_back(shard_result_from_bytes(g.bytes, g.shard, g.rank));
-                } catch (const format_error& e) {
-                    throw format_error("rank " + std::to_string(g.rank) + ", shard " +
-                                       std::to_string(g.shard) + ": " + e.what());
-                }
-            }
-            return all;
-        });
+    return score ? run_score_manifest_with(args, j.ranks, distributor<score_shard_result>(j, "score"))
+                 : run_memorization_manifest_with(args, j.ranks,
+                                                  distributor<memorization_shard_result>(j, "measure"));
 }
 
 } // namespace
@@ -202,15 +321,16 @@ int main(int argc, char** argv) {
     int status = 0;
     const std::string command = argc > 1 ? argv[1] : "";
     try {
-        if (command == "score") {
-            status = codelength::cli::run_distributed_score(j, argc, argv);
+        if (command == "score" || command == "memorization") {
+            status = codelength::cli::run_distributed(j, command, argc, argv);
         } else if (command == "--help" || command == "-h") {
             if (j.rank == 0) {
                 std::fputs(codelength::cli::usage, stdout);
             }
         } else {
-            throw codelength::cli::usage_error(command.empty() ? "a command is needed (score)"
-                                                               : "unknown command '" + command + "' (score)");
+            throw codelength::cli::usage_error(command.empty() ? "a command is needed (score or memorization)"
+                                                               : "unknown command '" + command +
+                                                                     "' (score or memorization)");
         }
     } catch (const codelength::cli::usage_error& e) {
         if (j.rank == 0) {
@@ -221,10 +341,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "codelength-mpi (rank %d): %s\n", j.rank, e.what());
         status = 1;
     }
-    if (!j.agreed && status != 0) {
-        codelength::cli::all_ranks_ready(false);
-    } else if (!j.agreed) {
-        codelength::cli::all_ranks_ready(true); // --help: nothing was distributed
+    if (!j.agreed) {
+        // Set-up failed here (or --help): tell the ranks waiting to start, or agree to end.
+        codelength::cli::all_ranks_ready(status == 0);
     }
     // Rank 0's status is every rank's (it alone knows whether the report was written).
     MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);

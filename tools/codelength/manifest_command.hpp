@@ -638,7 +638,10 @@ memorization_manifest_members(const merged_memorization_shards& merged,
             {"failed_shards", failed_shards_json(merged.failures, shards, memorization_manifest_columns())}};
 }
 
-inline int run_memorization_manifest(const arguments& args) {
+// `memorization --manifest`, with the shards measured where `distribute` says (as
+// run_score_manifest_with).
+template <class Distribute>
+int run_memorization_manifest_with(const arguments& args, int ranks, Distribute&& distribute) {
     detail::reject_single_inputs(
         args, {"logits", "targets", "token-bytes", "doc-offsets", "text", "reference-logits"});
     const memorization_options options = memorization_options_from(args);
@@ -650,18 +653,28 @@ inline int run_memorization_manifest(const arguments& args) {
     const std::vector<manifest_shard> shards = read_manifest(manifest_path, memorization_manifest_columns());
     const std::optional<output_target> output = detail::manifest_output(args, shards);
 
-    const std::vector<memorization_shard_result> results =
-        run_shards(shards, display_name(manifest_path, "stdin"), "measure", mode,
+    const std::optional<std::vector<memorization_shard_result>> results =
+        distribute(std::span<const manifest_shard>(shards), display_name(manifest_path, "stdin"), mode,
                    [&](const manifest_shard& shard, const manifest_progress&) {
                        return measure_memorization_shard(shard, options, threads);
                    });
-    const merged_memorization_shards merged = merge_memorization_shards(results);
+    if (!results) {
+        return 0;
+    }
+    const merged_memorization_shards merged = merge_memorization_shards(*results);
     report_failures("memorization", manifest_path, merged.failures, shards);
     const std::string text =
         memorization_text(args, options, bootstrap, merged.records, merged.vocabulary_size,
-                          merged.prompt_bits, memorization_manifest_members(merged, shards, 1));
+                          merged.prompt_bits, memorization_manifest_members(merged, shards, ranks));
     detail::deliver_report(output, text, merged.failures.empty());
     return merged.failures.empty() ? 0 : exit_status_failed_shards;
+}
+
+inline int run_memorization_manifest(const arguments& args) {
+    return run_memorization_manifest_with(
+        args, 1,
+        [](std::span<const manifest_shard> shards, const std::string& label, progress_mode mode,
+           auto&& work) { return std::optional(run_shards(shards, label, "measure", mode, work)); });
 }
 
 } // namespace codelength::cli
