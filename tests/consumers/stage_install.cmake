@@ -198,8 +198,8 @@ endif()
 
 # Headers, the CMake package, the pkg-config files, the license and, with dispatch, its static
 # library: nothing else (no test data, no private cmake modules outside the package
-# directory). The command-line tool is installed only by a build with the tools (EXPECT_CLI),
-# never by a package's options.
+# directory). The command-line tools (and the CLI's SentencePiece plugin) are installed only by
+# a build with the tools (EXPECT_CLI), never by a package's options.
 file(GLOB_RECURSE installed RELATIVE "${PREFIX}" "${PREFIX}/*")
 set(unexpected)
 foreach(path IN LISTS installed)
@@ -209,7 +209,10 @@ foreach(path IN LISTS installed)
       OR path STREQUAL "share/doc/codelength/LICENSE"
       OR (EXPECT_DISPATCH AND path STREQUAL "${lib_dir}/libcodelength_dispatch.a")
       OR (EXPECT_DISPATCH AND path STREQUAL "${lib_dir}/pkgconfig/codelength-dispatch.pc")
-      OR (EXPECT_CLI AND path STREQUAL "bin/codelength")))
+      OR (EXPECT_CLI AND path STREQUAL "bin/codelength")
+      # Built only when MPI, or LibTorch and SentencePiece, are found.
+      OR (EXPECT_CLI AND path STREQUAL "bin/codelength-mpi")
+      OR (EXPECT_CLI AND path MATCHES "^lib[^/]*(/[^/]+)?/codelength/codelength-sentencepiece\\.so$")))
     list(APPEND unexpected "${path}")
   endif()
 endforeach()
