@@ -1,8 +1,9 @@
 // What torch_language_model::score adds to the model's own forward passes: a TorchScript model
 // made here (embedding, tanh, a V-way output layer) run on a document alone
 // (teacher_forced_logits, the same forward call score makes) and scored (forward, then the row
-// kernel over every row, the ledger and the per-token values Min-K% needs). The overhead is
-// score / forward - 1, from the medians of one run:
+// kernel over every row, the ledger and the per-token values Min-K% needs), and that added work
+// alone (rows_only). The overhead is score / forward - 1, or rows_only / forward where the
+// machine is too noisy for a difference of two long runs; medians of one run:
 //   bench_torch_score --benchmark_repetitions=7 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
@@ -62,8 +63,27 @@ void score(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * document_tokens);
 }
 
+// What score adds, alone: the row kernel, the ledger and the per-token values over the
+// logits of one forward pass (score_logits on the tensor's view, as score does per window).
+void rows_only(benchmark::State& state) {
+    auto model = make_model();
+    const std::vector<std::int64_t> tokens = make_tokens();
+    std::vector<std::int64_t> inputs{model.bos_token()};
+    inputs.insert(inputs.end(), tokens.begin(), tokens.end() - 1);
+    const at::Tensor logits = model.teacher_forced_logits(inputs);
+    const auto view = codelength::as_matrix_view<float>(logits[0]);
+    codelength::score_options options;
+    options.keep_per_token = true;
+    for (auto _ : state) {
+        codelength::score_result result = codelength::score_logits(view, tokens, options);
+        benchmark::DoNotOptimize(result.ledger.total_bits());
+    }
+    state.SetItemsProcessed(state.iterations() * document_tokens);
+}
+
 } // namespace
 
+BENCHMARK(rows_only)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(forward_only)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(score)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();
