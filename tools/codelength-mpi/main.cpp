@@ -93,7 +93,7 @@ public:
     // Checks the magic and version; error() is the shard's error, if it had one.
     shard_reader(std::span<const std::uint8_t> bytes, const codelength::detail::format_magic& magic,
                  const char* kind)
-        : m_bytes(bytes), m_reader(bytes, "shard bytes") {
+        : m_reader(bytes, "shard bytes") {
         m_reader.read_header(magic, shard_version, kind);
         const bool failed = flag("the error flag");
         std::string error = text("the error");
@@ -107,16 +107,7 @@ public:
     bool flag(const char* what) { return m_reader.read(1, what) != 0; }
     double number(const char* what) { return m_reader.read_double(what); }
     std::span<const std::uint8_t> block(const char* what) {
-        const auto size = static_cast<std::size_t>(count(what));
-        if (size > m_reader.remaining()) {
-            m_reader.fail(m_reader.offset(),
-                          std::string(what) + ": " + std::to_string(size) + " bytes exceed the bytes left");
-        }
-        const std::span<const std::uint8_t> out = m_bytes.subspan(m_reader.offset(), size);
-        for (std::size_t i = 0; i < size; ++i) {
-            m_reader.read(1, what);
-        }
-        return out;
+        return m_reader.read_bytes(static_cast<std::size_t>(count(what)), what);
     }
     std::string text(const char* what) {
         const std::span<const std::uint8_t> b = block(what);
@@ -137,7 +128,6 @@ public:
     void finish(const char* kind) { m_reader.read_checksum_and_end(kind); }
 
 private:
-    std::span<const std::uint8_t> m_bytes;
     codelength::detail::checked_reader m_reader;
     std::optional<std::string> m_error;
 };

@@ -107,6 +107,17 @@ public:
         m_offset += size;
         return value;
     }
+    // The next `size` bytes, in place (no copy); throws as read() does if they are missing.
+    std::span<const std::uint8_t> read_bytes(std::size_t size, const char* what) {
+        if (remaining() < size) {
+            fail(m_offset, std::string("truncated in ") + what + ": needs " +
+                               count_noun(size, "byte", "bytes") + ", " + std::to_string(remaining()) +
+                               " remain");
+        }
+        const std::span<const std::uint8_t> out = m_bytes.subspan(m_offset, size);
+        m_offset += size;
+        return out;
+    }
     // The next 8 bytes as a signed count; throws naming `what` when it is negative.
     std::int64_t read_count(const char* what) {
         const std::size_t at = m_offset;
