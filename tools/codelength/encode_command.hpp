@@ -51,18 +51,7 @@ inline arguments encode_arguments() {
 // The ledger as the JSON object `codelength encode --json` prints.
 inline json_object coding_ledger_json(const coding_ledger& ledger) {
     json_object report;
-    report.add("tokens", ledger.tokens)
-        .add("precision_bits", static_cast<std::int64_t>(ledger.precision_bits))
-        .add("ideal_bits", ledger.ideal_bits)
-        .add("quantized_bits", ledger.quantized_bits)
-        .add("escape_bits", ledger.escape_bits)
-        .add("coded_bits", ledger.payload_bits)
-        .add("coder_overhead_bits", ledger.coder_overhead_bits)
-        .add("header_bits", ledger.header_bits)
-        .add("total_bytes", ledger.total_bytes)
-        .add("bits_per_token", ledger.bits_per_token())
-        .add("quantization_loss_bits", ledger.quantization_loss_bits())
-        .add("coder_overhead_fraction", ledger.coder_overhead_fraction());
+    add_coding_ledger_fields(report, ledger);
     return report;
 }
 

@@ -63,6 +63,27 @@ struct coding_ledger {
     }
 };
 
+// Adds the ledger's fields and derived figures to a JSON object writer (anything with
+// add(key, int64) / add(key, double) / add(key, optional<double>)) under the names every report
+// uses: `codelength encode --json` and to_json(coding_ledger_totals). payload_bits is named
+// coded_bits there.
+template <class JsonFields>
+void add_coding_ledger_fields(JsonFields& json, const coding_ledger& ledger) {
+    json.add("tokens", ledger.tokens)
+        .add("escaped_tokens", ledger.escaped_tokens)
+        .add("precision_bits", static_cast<std::int64_t>(ledger.precision_bits))
+        .add("ideal_bits", ledger.ideal_bits)
+        .add("quantized_bits", ledger.quantized_bits)
+        .add("escape_bits", ledger.escape_bits)
+        .add("coded_bits", ledger.payload_bits)
+        .add("coder_overhead_bits", ledger.coder_overhead_bits)
+        .add("header_bits", ledger.header_bits)
+        .add("total_bytes", ledger.total_bytes)
+        .add("bits_per_token", ledger.bits_per_token())
+        .add("quantization_loss_bits", ledger.quantization_loss_bits())
+        .add("coder_overhead_fraction", ledger.coder_overhead_fraction());
+}
+
 namespace detail {
 
 // The coder_overhead_bits that makes (quantized_bits + escape_bits) + overhead == payload_bits

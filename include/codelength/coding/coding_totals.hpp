@@ -325,30 +325,18 @@ coding_ledger_totals_from_bytes(std::span<const std::uint8_t> bytes) {
     }
 }
 
-// The totals as one JSON object for people: "streams", "escaped_tokens", "min_precision_bits",
-// "max_precision_bits", then the keys of `codelength encode --json` for to_coding_ledger()
-// (numbers in the shortest form that reads back, null when undefined or infinite), then
+// The totals as one JSON object for people: "streams", the keys of `codelength encode --json`
+// for to_coding_ledger() (add_coding_ledger_fields; numbers in the shortest form that reads
+// back, null when undefined or infinite), "min_precision_bits", "max_precision_bits", then
 // "coding_totals_bytes_hex": to_bytes() in hexadecimal, the lossless form.
 [[nodiscard]] inline std::string to_json(const coding_ledger_totals& totals) {
     const auto s = totals.state();
     const coding_ledger ledger = totals.to_coding_ledger();
     detail::json_fields json;
-    json.add("streams", s.streams)
-        .add("tokens", ledger.tokens)
-        .add("escaped_tokens", ledger.escaped_tokens)
-        .add("precision_bits", static_cast<std::int64_t>(ledger.precision_bits))
-        .add("min_precision_bits", static_cast<std::int64_t>(s.min_precision_bits))
+    json.add("streams", s.streams);
+    add_coding_ledger_fields(json, ledger);
+    json.add("min_precision_bits", static_cast<std::int64_t>(s.min_precision_bits))
         .add("max_precision_bits", static_cast<std::int64_t>(s.max_precision_bits))
-        .add("ideal_bits", ledger.ideal_bits)
-        .add("quantized_bits", ledger.quantized_bits)
-        .add("escape_bits", ledger.escape_bits)
-        .add("coded_bits", ledger.payload_bits)
-        .add("coder_overhead_bits", ledger.coder_overhead_bits)
-        .add("header_bits", ledger.header_bits)
-        .add("total_bytes", ledger.total_bytes)
-        .add("bits_per_token", ledger.bits_per_token())
-        .add("quantization_loss_bits", ledger.quantization_loss_bits())
-        .add("coder_overhead_fraction", ledger.coder_overhead_fraction())
         .add_string("coding_totals_bytes_hex", detail::to_hex(to_bytes(totals)));
     return json.str();
 }
