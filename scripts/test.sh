@@ -10,8 +10,8 @@
 # CTEST_EXCLUDE=<regex> leaves those tests out (the second leg: the packaging and consumer
 # projects, which build the library their own way whatever this build's type).
 # (CI runs it twice: RelWithDebInfo, i.e. -O2 -g, and Release, i.e. -O3, both for the
-# compiler's default target with codelength::dispatch and CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4":
-# see scripts/common.sh.)
+# compiler's default target with codelength::dispatch, the first with
+# CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4": see scripts/common.sh.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/common.sh
