@@ -8,6 +8,9 @@ SentencePiece models, state and window mode, empty and binary files, stdin/stdou
 model, another tokenizer or other options fail with the stream's mismatch error and no output; a
 text the tokenizer cannot reproduce, a damaged stream, an existing output without --force and a
 failed verification all fail with a message and no output; --no-verify skips the verification.
+First, the plugin (codelength-lm.so beside the program): the program does not link LibTorch, the
+plugin's errors are reported as the program's own (exit status 2 for usage, 1 otherwise), and
+without a loadable plugin lm-score fails naming the file it tried while --version still works.
 Needs /usr/bin/python3 with torch (the test exits 77, skipped, without it) and spm_train."""
 import glob
 import json
@@ -25,6 +28,54 @@ CLI = os.path.abspath(sys.argv[1])
 WORK = sys.argv[2]
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
+
+
+def run_program(program, *args):
+    return subprocess.run([program, *map(str, args)], capture_output=True)
+
+
+# 0. The plugin. The program does not load LibTorch (only the plugin links it).
+PLUGIN = os.path.join(os.path.dirname(CLI), "codelength-lm.so")
+check(os.path.isfile(PLUGIN), f"no {PLUGIN} beside the program")
+if shutil.which("ldd"):
+    program_libraries = subprocess.run(["ldd", CLI], capture_output=True, text=True).stdout
+    check("libtorch" not in program_libraries and "libc10" not in program_libraries,
+          f"the program links LibTorch: {program_libraries}")
+    plugin_libraries = subprocess.run(["ldd", PLUGIN], capture_output=True, text=True).stdout
+    check("libtorch" in plugin_libraries, f"the plugin does not link LibTorch: {plugin_libraries}")
+# Errors inside the plugin come back in the program's format and exit status.
+result = run_program(CLI, "lm-score", "--bogus")
+check(result.returncode == 2 and result.stderr ==
+      b"codelength lm-score: unknown option --bogus (see codelength lm-score --help)\n",
+      f"usage error through the plugin: exit {result.returncode}: {result.stderr}")
+result = run_program(CLI, "lm-decompress", "--model", "m.pt", path_of("missing.lm"), path_of("out"))
+check(result.returncode == 1 and result.stderr.startswith(b"codelength lm-decompress: ") and
+      b"missing.lm" in result.stderr, f"error through the plugin: exit {result.returncode}: {result.stderr}")
+result = run_program(CLI, "lm-compress", "--help")
+check(result.returncode == 0 and result.stdout.startswith(b"usage: codelength lm-compress "), "lm-compress --help")
+# A copy of the program without its plugin, then with a file that is not one.
+alone = os.path.join(WORK, "alone")
+os.makedirs(alone)
+shutil.copy2(CLI, alone)
+ALONE = os.path.join(alone, os.path.basename(CLI))
+result = run_program(ALONE, "--version")
+check(result.returncode == 0 and b"language models: LibTorch " in result.stdout and
+      b"codelength-lm.so is missing" in result.stdout and alone.encode() in result.stdout,
+      f"--version without the plugin: exit {result.returncode}: {result.stdout}")
+result = run_program(ALONE, "lm-score", "--model", "m.pt", "--text", "t.txt")
+check(result.returncode == 1 and
+      result.stderr.startswith(b"codelength lm-score: cannot load the language-model plugin codelength-lm.so; ") and
+      os.path.join(alone, "codelength-lm.so").encode() in result.stderr,
+      f"lm-score without the plugin: exit {result.returncode}: {result.stderr}")
+with open(os.path.join(alone, "codelength-lm.so"), "wb") as f:
+    f.write(b"not a shared object\n")
+result = run_program(ALONE, "lm-compress", "--model", "m.pt", "in", "out")
+check(result.returncode == 1 and (os.path.join(alone, "codelength-lm.so") + ": ").encode() in result.stderr,
+      f"lm-compress with a broken plugin: exit {result.returncode}: {result.stderr}")
+result = run_program(ALONE, "--version")
+check(result.returncode == 0 and b"missing" not in result.stdout, f"--version with a plugin file: {result.stdout}")
+result = run_program(ALONE, "compress", "--help")
+check(result.returncode == 0, "the other commands run without the plugin")
 
 try:
     import torch

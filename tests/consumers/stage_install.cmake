@@ -194,12 +194,23 @@ if(EXPECT_CLI)
     endif()
     message(STATUS "installed bin/codelength runs the ${CMAKE_MATCH_1} kernels")
   endif()
+  # Built with LibTorch, its lm-* commands are a plugin in <libdir>/codelength, found from the
+  # staged prefix (relative to bin/) and loaded: lm-score --help runs in the plugin.
+  if(cli_output MATCHES "\nlanguage models: LibTorch")
+    execute_process(COMMAND "${cli}" lm-score --help RESULT_VARIABLE lm_result OUTPUT_VARIABLE lm_output
+      ERROR_VARIABLE lm_error)
+    if(cli_output MATCHES "is missing" OR NOT lm_result EQUAL 0 OR NOT lm_output MATCHES "^usage: codelength lm-score")
+      message(FATAL_ERROR "the installed lm-* plugin: ${cli} --version: '${cli_output}'; lm-score --help: "
+        "exit ${lm_result}, '${lm_error}'")
+    endif()
+  endif()
 endif()
 
 # Headers, the CMake package, the pkg-config files, the license and, with dispatch, its static
 # library: nothing else (no test data, no private cmake modules outside the package
-# directory). The command-line tools (and the CLI's SentencePiece plugin) are installed only by
-# a build with the tools (EXPECT_CLI), never by a package's options.
+# directory). The command-line tools (and the CLI's plugins: its language-model commands and
+# their SentencePiece tokenizer) are installed only by a build with the tools (EXPECT_CLI),
+# never by a package's options.
 file(GLOB_RECURSE installed RELATIVE "${PREFIX}" "${PREFIX}/*")
 set(unexpected)
 foreach(path IN LISTS installed)
@@ -210,9 +221,9 @@ foreach(path IN LISTS installed)
       OR (EXPECT_DISPATCH AND path STREQUAL "${lib_dir}/libcodelength_dispatch.a")
       OR (EXPECT_DISPATCH AND path STREQUAL "${lib_dir}/pkgconfig/codelength-dispatch.pc")
       OR (EXPECT_CLI AND path STREQUAL "bin/codelength")
-      # Built only when MPI, or LibTorch and SentencePiece, are found.
+      # Built only when MPI, or LibTorch (and SentencePiece), are found.
       OR (EXPECT_CLI AND path STREQUAL "bin/codelength-mpi")
-      OR (EXPECT_CLI AND path MATCHES "^lib[^/]*(/[^/]+)?/codelength/codelength-sentencepiece\\.so$")))
+      OR (EXPECT_CLI AND path MATCHES "^lib[^/]*(/[^/]+)?/codelength/codelength-(lm|sentencepiece)\\.so$")))
     list(APPEND unexpected "${path}")
   endif()
 endforeach()

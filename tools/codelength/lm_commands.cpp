@@ -1,11 +1,13 @@
-// `codelength lm-score`, `lm-compress` and `lm-decompress` (see lm_commands.hpp): the only
-// translation unit of the tool that includes LibTorch (and SentencePiece, when found).
+// `codelength lm-score`, `lm-compress` and `lm-decompress`: the plugin codelength-lm.so (see
+// lm_commands.hpp), the only translation unit of the tool that includes LibTorch (and loads the
+// SentencePiece plugin, when found). Its one exported symbol is codelength_lm_run.
 #include "lm_commands.hpp"
 
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -29,9 +31,6 @@
 #include "json_writer.hpp"
 #include "output_file.hpp"
 #include "score_command.hpp"
-#if CODELENGTH_CLI_WITH_SENTENCEPIECE
-#include <dlfcn.h>
-#endif
 
 namespace codelength::cli {
 
@@ -117,7 +116,8 @@ std::string file_name_of(const std::string& path) {
 
 #if CODELENGTH_CLI_WITH_SENTENCEPIECE
 // The SentencePiece plugin (sentencepiece_bridge.cpp: why it is not linked), loaded from the
-// directory of this program or else CODELENGTH_CLI_PLUGIN_DIR, with its own symbols first.
+// directory of this program or else CODELENGTH_CLI_PLUGIN_DIR (lm_commands.hpp), with its own
+// symbols first.
 class sentencepiece_plugin {
 public:
     static const sentencepiece_plugin& get() {
@@ -134,21 +134,8 @@ public:
 private:
     sentencepiece_plugin() {
         const char* const name = "codelength-sentencepiece.so";
-        std::vector<std::filesystem::path> candidates;
-        std::error_code failure;
-        const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", failure);
-        if (!failure) {
-            candidates.push_back(self.parent_path() / name);
-        }
-        candidates.push_back(std::filesystem::path(CODELENGTH_CLI_PLUGIN_DIR) / name);
         std::string reasons;
-        for (const auto& candidate : candidates) {
-            m_handle = ::dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-            if (m_handle != nullptr) {
-                break;
-            }
-            reasons += std::string("; ") + ::dlerror();
-        }
+        m_handle = open_plugin(name, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND, reasons);
         if (m_handle == nullptr) {
             throw error(std::string("--tokenizer: cannot load the SentencePiece plugin ") + name + reasons);
         }
@@ -379,17 +366,10 @@ std::vector<std::int64_t> decode_stream(std::span<const std::uint8_t> stream, co
     }
 }
 
-} // namespace
-
-std::string lm_build_description() {
-    std::string description = std::string("LibTorch ") + TORCH_VERSION;
-#if CODELENGTH_CLI_WITH_SENTENCEPIECE
-    description += ", SentencePiece";
-#else
-    description += ", without SentencePiece";
-#endif
-    return description;
-}
+// `codelength --version` prints the LibTorch version CMake found (main.cpp does not load this
+// plugin for it): the one these headers are.
+static_assert(std::string_view(TORCH_VERSION) == CODELENGTH_CLI_TORCH_VERSION,
+              "the LibTorch headers are not the version CMake found (CODELENGTH_CLI_TORCH_VERSION)");
 
 int run_lm_score(int argc, char** argv, int first) {
     arguments args;
@@ -561,4 +541,36 @@ int run_lm_decompress(int argc, char** argv, int first) {
     return 0;
 }
 
+} // namespace
+
 } // namespace codelength::cli
+
+extern "C" __attribute__((visibility("default"))) int codelength_lm_run(const char* command, int argc,
+                                                                        char** argv, int first,
+                                                                        codelength_lm_report_function report,
+                                                                        void* context) {
+    using namespace codelength::cli;
+    try {
+        const std::string_view name = command;
+        if (name == "lm-score") {
+            return run_lm_score(argc, argv, first);
+        }
+        if (name == "lm-compress") {
+            return run_lm_compress(argc, argv, first);
+        }
+        if (name == "lm-decompress") {
+            return run_lm_decompress(argc, argv, first);
+        }
+        report(context, ("the language-model plugin has no command '" + std::string(name) + "'").c_str());
+        return 2;
+    } catch (const usage_error& e) {
+        report(context, e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        report(context, e.what());
+        return 1;
+    } catch (...) {
+        report(context, "unknown error");
+        return 1;
+    }
+}

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 #include "arguments.hpp"
@@ -11,7 +12,7 @@
 #include "decode_command.hpp"
 #include "encode_command.hpp"
 #if CODELENGTH_CLI_WITH_TORCH
-#include "lm_commands.hpp"
+#include "lm_commands.hpp" // the plugin's interface only: this program does not link LibTorch
 #endif
 #include "manifest_command.hpp" // defines run_score_manifest and run_memorization_manifest
 #include "mdl_command.hpp"
@@ -67,6 +68,71 @@ constexpr const char* usage =
     "member (e.g. \"file_hex\": \"626164fffe2e747874\" for bad\\xff\\xfe.txt). Tables print the same\n"
     "shortest numbers, except the aligned columns of measure, memorization and membership (rounded).\n";
 
+#if CODELENGTH_CLI_WITH_TORCH
+// What the language-model plugin was built with, for --version: CMake's LibTorch version, which
+// lm_commands.cpp checks against its headers, so --version need not load LibTorch. The plugin
+// itself is only looked for (a file that is there may still fail to load: lm-score says why).
+std::string lm_build_description() {
+    std::string description = std::string("LibTorch ") + CODELENGTH_CLI_TORCH_VERSION;
+#if CODELENGTH_CLI_WITH_SENTENCEPIECE
+    description += ", SentencePiece";
+#else
+    description += ", without SentencePiece";
+#endif
+    std::string looked_in;
+    for (const auto& candidate : codelength::cli::plugin_candidates(codelength::cli::lm_plugin_name)) {
+        std::error_code failure;
+        if (std::filesystem::is_regular_file(candidate, failure)) {
+            return description;
+        }
+        looked_in += (looked_in.empty() ? "" : ", ") + candidate.string();
+    }
+    return description + "; but the plugin " + codelength::cli::lm_plugin_name + " is missing (looked for " +
+           looked_in + ")";
+}
+
+// Runs an lm-* command in the plugin (lm_commands.hpp), loaded now; its errors come back as the
+// exceptions main reports (a usage error, exit status 2, or any other, 1).
+int run_lm_command(const std::string& command, int argc, char** argv) {
+    std::string reasons;
+    void* const plugin =
+        codelength::cli::open_plugin(codelength::cli::lm_plugin_name, RTLD_NOW | RTLD_LOCAL, reasons);
+    if (plugin == nullptr) {
+        throw std::runtime_error(std::string("cannot load the language-model plugin ") +
+                                 codelength::cli::lm_plugin_name + reasons);
+    }
+    // Never closed: the process ends with the command.
+    const auto run =
+        reinterpret_cast<codelength_lm_run_function>(::dlsym(plugin, codelength::cli::lm_plugin_entry));
+    if (run == nullptr) {
+        throw std::runtime_error(std::string("the language-model plugin ") + codelength::cli::lm_plugin_name +
+                                 " lacks " + codelength::cli::lm_plugin_entry);
+    }
+    struct reported {
+        bool any = false;
+        std::string message;
+    } outcome;
+    const int status = run(
+        command.c_str(), argc, argv, 2,
+        [](void* context, const char* message) {
+            auto& out = *static_cast<reported*>(context);
+            try {
+                out.message = message;
+            } catch (...) { // out of memory: the message is lost, never throw into the plugin
+            }
+            out.any = true;
+        },
+        &outcome);
+    if (outcome.any) {
+        if (status == 2) {
+            throw codelength::cli::usage_error(outcome.message);
+        }
+        throw std::runtime_error(outcome.message);
+    }
+    return status;
+}
+#endif
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -87,7 +153,7 @@ int main(int argc, char** argv) {
         }
         std::printf(")\n");
 #if CODELENGTH_CLI_WITH_TORCH
-        std::printf("language models: %s\n", codelength::cli::lm_build_description().c_str());
+        std::printf("language models: %s\n", lm_build_description().c_str());
 #else
         std::printf("language models: built without LibTorch (no lm-score, lm-compress, lm-decompress)\n");
 #endif
@@ -128,14 +194,8 @@ int main(int argc, char** argv) {
             return codelength::cli::run_ngram(argc, argv, 2);
         }
 #if CODELENGTH_CLI_WITH_TORCH
-        if (command == "lm-score") {
-            return codelength::cli::run_lm_score(argc, argv, 2);
-        }
-        if (command == "lm-compress") {
-            return codelength::cli::run_lm_compress(argc, argv, 2);
-        }
-        if (command == "lm-decompress") {
-            return codelength::cli::run_lm_decompress(argc, argv, 2);
+        if (command == "lm-score" || command == "lm-compress" || command == "lm-decompress") {
+            return run_lm_command(command, argc, argv);
         }
 #else
         if (command == "lm-score" || command == "lm-compress" || command == "lm-decompress") {
