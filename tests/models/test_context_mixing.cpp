@@ -1,6 +1,8 @@
 // The context-mixing model: the binary_model concept, p1 in range, determinism, exact round
 // trips through the binary coder (empty, 1 byte, all-equal, random, text, binary, and more
 // data than the hash tables hold), memory within budget, and compression of English-like text.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -262,4 +264,108 @@ TEST_CASE("context_mixing_model compresses English-like text below 3 bits per by
     INFO("bits/byte " << bits_per_byte(c, data.size()));
     CHECK(bits_per_byte(c, data.size()) < 3.0);
     CHECK(static_cast<double>(c.bytes.size()) * 8.0 / static_cast<double>(data.size()) < 3.0);
+}
+
+namespace {
+
+// The mixer network's arithmetic written out plainly (the formulas of cm_primitives.hpp, one
+// input at a time): the reference for its vectorized loops.
+class plain_mixer_network {
+public:
+    static constexpr std::size_t inputs = 16;
+
+    plain_mixer_network(std::size_t sets0, std::size_t sets1, int rate)
+        : m_weights((sets0 + sets1) * inputs, 65536 / 4), m_offset1(sets0), m_rate(rate),
+          m_final(256, 32768, 2) {}
+
+    void set(std::size_t i, int x) { m_x[i] = x; }
+
+    int mix(std::size_t cx0, std::size_t cx1, std::size_t final_context) {
+        m_base = {cx0 * inputs, (m_offset1 + cx1) * inputs};
+        for (std::size_t k = 0; k < 2; ++k) {
+            std::int32_t sum = 0;
+            for (std::size_t i = 0; i < inputs; ++i) {
+                sum += (m_x[i] * m_weights[m_base[k] + i]) >> 8;
+            }
+            const int s = std::clamp(sum >> 8, -2047, 2047);
+            m_p[k] = codelength::detail::cm::squash(s);
+            m_final.set(k, s);
+        }
+        return m_final.mix(final_context);
+    }
+
+    void update(int bit) {
+        constexpr std::int32_t max_weight = (1 << 19) - 1;
+        for (std::size_t k = 0; k < 2; ++k) {
+            const int err = ((bit << 12) - m_p[k]) * m_rate;
+            for (std::size_t i = 0; i < inputs; ++i) {
+                std::int32_t& w = m_weights[m_base[k] + i];
+                const std::int32_t unclamped = w + ((m_x[i] * err + 8192) >> 14);
+                w = std::clamp(unclamped, -max_weight, max_weight);
+                m_clamped_high = m_clamped_high || unclamped > max_weight;
+                m_clamped_low = m_clamped_low || unclamped < -max_weight;
+            }
+        }
+        m_final.update(bit);
+    }
+
+    // Whether an update had to clamp a weight at +max_weight or -max_weight.
+    [[nodiscard]] bool clamped_high() const { return m_clamped_high; }
+    [[nodiscard]] bool clamped_low() const { return m_clamped_low; }
+
+private:
+    std::vector<std::int32_t> m_weights;
+    bool m_clamped_high = false;
+    bool m_clamped_low = false;
+    std::size_t m_offset1;
+    int m_rate;
+    std::array<std::int32_t, inputs> m_x{};
+    std::array<std::size_t, 2> m_base{};
+    std::array<int, 2> m_p{};
+    codelength::detail::cm::mixer<2> m_final;
+};
+
+} // namespace
+
+TEST_CASE("the mixer network's vectorized loops compute the plain formulas exactly",
+          "[models][context_mixing]") {
+    // 10 inputs used of 16 (as in the model), loops over 12; rate 6 (the model's: errors fit an
+    // int16) and 40 (they do not). Phases: random inputs and bits; then one small input (64: the
+    // mixer's output stays unsaturated) with constant bits, which drives its weight to
+    // +max_weight and then to -max_weight (the clamp).
+    for (const int rate : {6, 40}) {
+        INFO("rate " << rate);
+        codelength::detail::cm::mixer_network<16, 2, 12> network({64, 8}, 256, rate, 2);
+        plain_mixer_network plain(64, 8, rate);
+        std::mt19937 rng(static_cast<std::uint32_t>(rate));
+        std::uniform_int_distribution<int> stretched(-2047, 2047);
+        int highest_p = 0;
+        int lowest_p = 4096;
+        for (int step = 0; step < 360000; ++step) {
+            const int phase = step / 120000; // 0: random, 1: pushed up, 2: pushed down
+            for (std::size_t i = 0; i < 10; ++i) {
+                int x = stretched(rng);
+                if (phase > 0) {
+                    x = i == 0 ? 64 : 0;
+                }
+                network.set(i, x);
+                plain.set(i, x);
+            }
+            const std::size_t cx0 = phase == 0 ? rng() % 64 : 5;
+            const std::size_t cx1 = phase == 0 ? rng() % 8 : 3;
+            const std::size_t final_context = rng() % 256;
+            const int p = network.mix({cx0, cx1}, final_context);
+            REQUIRE(p == plain.mix(cx0, cx1, final_context));
+            highest_p = std::max(highest_p, p);
+            lowest_p = std::min(lowest_p, p);
+            const int bit = phase == 0 ? static_cast<int>(rng() & 1U) : (phase == 1 ? 1 : 0);
+            network.update(bit);
+            plain.update(bit);
+        }
+        // The pushed phases drove the prediction toward both ends and the weights to both bounds.
+        CHECK(highest_p > 3000);
+        CHECK(lowest_p < 1000);
+        CHECK(plain.clamped_high());
+        CHECK(plain.clamped_low());
+    }
 }

@@ -20,6 +20,9 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE::detail::cm {
 
@@ -367,9 +370,13 @@ private:
 };
 
 // Two-layer mixing: Sets mixers share the inputs, each choosing its weight set by its own
-// context; a final small mixer combines their stretched outputs.
-template <std::size_t Inputs, std::size_t Sets>
+// context; a final small mixer combines their stretched outputs. Each weight set holds Inputs
+// weights; only the first Active inputs are ever set (the others stay 0, so their weights would
+// neither contribute nor change), and the loops stop there.
+template <std::size_t Inputs, std::size_t Sets, std::size_t Active = Inputs>
 class mixer_network {
+    static_assert(Active >= 1 && Active <= Inputs);
+
 public:
     // sizes[k] weight sets for first-layer mixer k; final_contexts sets for the final mixer.
     mixer_network(const std::array<std::size_t, Sets>& sizes, std::size_t final_contexts, int learning_rate,
@@ -383,6 +390,7 @@ public:
         m_learning_rate = learning_rate;
     }
 
+    // Sets input i < Active to a stretched probability in [-2047, 2047].
     void set(std::size_t i, int x) noexcept { m_inputs[i] = x; }
 
     // The 12-bit probability; contexts[k] < sizes[k] selects mixer k's weights.
@@ -413,10 +421,58 @@ private:
     // |w| < 2^19 (8.0) and |x| < 2^11 keep every x * w below 2^30 in an int32.
     static constexpr std::int32_t max_weight = (1 << 19) - 1;
 
-    // w_i += x_i * err / 2^14, rounded, kept within +-max_weight (written to vectorize).
+#if defined(__SSE2__)
+    // SSE2 (the x86-64 baseline) has no 32-bit multiply or min/max: the loops below are written
+    // out for it. Each computes exactly what the portable loop after it does, in integers.
+    static constexpr bool vector_loops = Active % 4 == 0;
+#else
+    static constexpr bool vector_loops = false;
+#endif
+
+    // w_i += x_i * err / 2^14, rounded, kept within +-max_weight.
     void train(std::int32_t* w, int err) const noexcept {
-        const std::array<int, Inputs> x = m_inputs; // a local copy: w cannot alias it
-        for (std::size_t i = 0; i < Inputs; ++i) {
+#if defined(__SSE2__)
+        // x_i * err by pmaddwd: each input lane holds x_i as an int16 (|x_i| <= 2047) and its
+        // sign extension, and {err, 0} multiplies them into x_i * err + 0, when err fits an int16.
+        if constexpr (vector_loops) {
+            if (err < -32768 || err > 32767) {
+                train_portable(w, err);
+                return;
+            }
+            const __m128i factor = _mm_set1_epi32(err & 0xffff);
+            const __m128i half = _mm_set1_epi32(8192);
+            const __m128i high = _mm_set1_epi32(max_weight);
+            const __m128i low = _mm_set1_epi32(-max_weight);
+            // Weights rarely reach the bound: clamp only when some lane left the range.
+            __m128i v[Active / 4] = {};
+            __m128i outside = _mm_setzero_si128();
+            for (std::size_t i = 0; i < Active; i += 4) {
+                const __m128i x = _mm_load_si128(reinterpret_cast<const __m128i*>(&m_inputs[i]));
+                const __m128i step = _mm_srai_epi32(_mm_add_epi32(_mm_madd_epi16(x, factor), half), 14);
+                v[i / 4] = _mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i)), step);
+                outside = _mm_or_si128(
+                    outside, _mm_or_si128(_mm_cmpgt_epi32(v[i / 4], high), _mm_cmpgt_epi32(low, v[i / 4])));
+            }
+            if (_mm_movemask_epi8(outside) != 0) [[unlikely]] {
+                for (auto& lanes : v) {
+                    const __m128i above = _mm_cmpgt_epi32(lanes, high);
+                    lanes = _mm_or_si128(_mm_andnot_si128(above, lanes), _mm_and_si128(above, high));
+                    const __m128i below = _mm_cmpgt_epi32(low, lanes);
+                    lanes = _mm_or_si128(_mm_andnot_si128(below, lanes), _mm_and_si128(below, low));
+                }
+            }
+            for (std::size_t i = 0; i < Active; i += 4) {
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(w + i), v[i / 4]);
+            }
+            return;
+        }
+#endif
+        train_portable(w, err);
+    }
+
+    void train_portable(std::int32_t* w, int err) const noexcept {
+        const std::array<std::int32_t, Inputs> x = m_inputs; // a local copy: w cannot alias it
+        for (std::size_t i = 0; i < Active; ++i) {
             const std::int32_t v = w[i] + ((x[i] * err + 8192) >> 14);
             const std::int32_t low = v < -max_weight ? -max_weight : v;
             w[i] = low > max_weight ? max_weight : low;
@@ -425,15 +481,32 @@ private:
 
     // sum_i x_i w_i / 2^16, each product pre-shifted by 8 so the int32 sum cannot overflow.
     [[nodiscard]] int dot_product(const std::int32_t* w) const noexcept {
+#if defined(__SSE2__)
+        if constexpr (vector_loops) {
+            // pmuludq multiplies the even lanes (0, 2) into 64-bit products whose low 32 bits are
+            // the int32 products x_i w_i; the odd lanes, shifted down, likewise. Only those low
+            // halves are summed (lanes 0 and 2 of the total), so the 64-bit high halves never matter.
+            __m128i total = _mm_setzero_si128();
+            for (std::size_t i = 0; i < Active; i += 4) {
+                const __m128i x = _mm_load_si128(reinterpret_cast<const __m128i*>(&m_inputs[i]));
+                const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i));
+                const __m128i even = _mm_mul_epu32(x, v);
+                const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(x, 32), _mm_srli_epi64(v, 32));
+                total = _mm_add_epi32(total, _mm_add_epi32(_mm_srai_epi32(even, 8), _mm_srai_epi32(odd, 8)));
+            }
+            total = _mm_add_epi32(total, _mm_shuffle_epi32(total, 0x4e)); // lane 0 += lane 2
+            return _mm_cvtsi128_si32(total) >> 8;
+        }
+#endif
         std::int32_t sum = 0;
-        for (std::size_t i = 0; i < Inputs; ++i) {
+        for (std::size_t i = 0; i < Active; ++i) {
             sum += (m_inputs[i] * w[i]) >> 8;
         }
         return sum >> 8;
     }
 
     std::vector<std::int32_t> m_weights;
-    std::array<int, Inputs> m_inputs{};
+    alignas(16) std::array<std::int32_t, Inputs> m_inputs{};
     std::array<std::size_t, Sets> m_offsets{};
     std::array<std::size_t, Sets> m_base{};
     std::array<int, Sets> m_p{};

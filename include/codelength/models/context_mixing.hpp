@@ -58,8 +58,10 @@ private:
     static constexpr std::size_t state_contexts = 2 + hashed_contexts;
     static constexpr std::size_t match_input = state_contexts;
     static constexpr std::size_t used_inputs = state_contexts + 2;
-    // Padded to a multiple of 8 (unused inputs stay 0) so the mixer loops vectorize.
+    // The weight sets are padded to a multiple of 8 (unused inputs stay 0); the mixer's loops
+    // cover the used inputs rounded up to a multiple of 4, whole SSE2 vectors.
     static constexpr std::size_t inputs = (used_inputs + 7) / 8 * 8;
+    static constexpr std::size_t active_inputs = (used_inputs + 3) / 4 * 4;
     static constexpr std::size_t match_contexts = 64;
     static constexpr std::size_t match_min_length = 6;
 
@@ -92,8 +94,8 @@ public:
         m_history_mask = m_history.size() - 1;
         m_match_mask = m_match_index.size() - 1;
         m_match_map = detail::cm::state_map(match_contexts, 1023);
-        byte_contexts();
-        nibble_contexts();
+        byte_contexts(0);
+        nibble_contexts(0);
         predict();
     }
 
@@ -123,11 +125,11 @@ public:
             m_partial = 1;
             m_bit_count = 0;
             m_node = 1;
-            byte_contexts();
-            nibble_contexts();
+            byte_contexts(bit);
+            nibble_contexts(bit);
         } else if (m_bit_count == 4) {
             m_node = 1;
-            nibble_contexts();
+            nibble_contexts(bit);
         }
         predict();
         if (m_bit_count == 3) {
@@ -135,14 +137,17 @@ public:
             // unknown could take, or only the next bit's likely value when the prediction is
             // confident (only hints; written here, not in a function of its own, as GCC deletes
             // calls of a function whose only effect is a prefetch).
-            // The second nibble's buckets, one bit ahead:
+            // The second nibble's buckets, one bit ahead (their hashes kept for nibble_contexts):
             const auto [first, last] = likely_bits();
             for (std::uint32_t b = first; b <= last; ++b) {
                 const std::uint32_t partial = m_partial << 1 | b;
                 for (std::size_t i = 0; i < hashed_contexts; ++i) {
                     const std::uint64_t context = m_context_hashes[i];
-                    detail::cm::prefetch(&m_buckets[bucket_index(context, nibble_hash(context, partial))]);
+                    const std::uint64_t nibble = nibble_hash(context, partial);
+                    m_prepared_nibbles[b][i] = nibble;
+                    detail::cm::prefetch(&m_buckets[bucket_index(context, nibble)]);
                 }
+                m_prepared |= 1U << b;
             }
         } else if (m_bit_count == 6) {
             // The match index entry of this byte, two bits ahead:
@@ -166,8 +171,12 @@ public:
                 advance_word(c, word, previous_word);
                 const context_hash_array hashes = context_hashes(m_last_bytes << 8 | c, word, previous_word);
                 for (std::size_t i = 0; i < hashed_contexts; ++i) {
-                    detail::cm::prefetch(&m_buckets[bucket_index(hashes[i], nibble_hash(hashes[i], 1))]);
+                    const std::uint64_t nibble = nibble_hash(hashes[i], 1);
+                    m_prepared_nibbles[b][i] = nibble;
+                    detail::cm::prefetch(&m_buckets[bucket_index(hashes[i], nibble)]);
                 }
+                m_prepared_contexts[b] = hashes;
+                m_prepared |= 1U << b;
             }
         }
     }
@@ -286,17 +295,25 @@ private:
         return static_cast<std::size_t>(mix64((c8 & 0xffffffffffffULL) + 1));
     }
 
-    // Sets the contexts that stay fixed for the byte that starts now.
-    void byte_contexts() noexcept {
-        m_context_hashes = context_hashes(m_last_bytes, m_word, m_previous_word);
+    // Sets the contexts that stay fixed for the byte that starts now, whose last bit was `bit`
+    // (taken from the prefetch one bit ahead when it computed them).
+    void byte_contexts(int bit) noexcept {
+        if (((m_prepared >> bit) & 1U) != 0) {
+            m_context_hashes = m_prepared_contexts[static_cast<std::size_t>(bit)];
+        } else {
+            m_context_hashes = context_hashes(m_last_bytes, m_word, m_previous_word);
+        }
         m_c1 = static_cast<std::size_t>(m_last_bytes & 0xff);
     }
 
-    // Finds (or claims) each hashed context's slot for the nibble that starts now.
-    void nibble_contexts() noexcept {
+    // Finds (or claims) each hashed context's slot for the nibble that starts now, after `bit`.
+    void nibble_contexts(int bit) noexcept {
+        const bool prepared = ((m_prepared >> bit) & 1U) != 0;
+        m_prepared = 0;
         std::array<std::uint64_t, hashed_contexts> h{};
         for (std::size_t i = 0; i < hashed_contexts; ++i) {
-            h[i] = nibble_hash(m_context_hashes[i], m_partial);
+            h[i] = prepared ? m_prepared_nibbles[static_cast<std::size_t>(bit)][i]
+                            : nibble_hash(m_context_hashes[i], m_partial);
 #if defined(__GNUC__) || defined(__clang__)
             // Start all the (likely missing) cache lines at once; the search below waits once.
             __builtin_prefetch(&m_buckets[bucket_index(m_context_hashes[i], h[i])]);
@@ -399,10 +416,15 @@ private:
 
     detail::cm::state_map_bank<state_contexts> m_state_maps;
     detail::cm::state_map m_match_map;
-    detail::cm::mixer_network<inputs, 2> m_mixer;
+    detail::cm::mixer_network<inputs, 2, active_inputs> m_mixer;
     detail::cm::apm m_apm_order1;
 
     std::array<std::uint64_t, hashed_contexts> m_context_hashes{};
+    // What the prefetches one bit before a nibble computed for each value b of that bit (bit b
+    // of m_prepared set): the nibble hashes, and at the end of a byte the next context hashes.
+    std::uint32_t m_prepared = 0;
+    std::array<context_hash_array, 2> m_prepared_contexts{};
+    std::array<context_hash_array, 2> m_prepared_nibbles{};
     std::array<slot*, hashed_contexts> m_slots{};
     std::array<std::uint8_t*, state_contexts> m_states{};
 
