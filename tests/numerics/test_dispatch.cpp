@@ -312,6 +312,53 @@ TEMPLATE_TEST_CASE("dispatch: the row kernel agrees with the scalar path within 
     }
 }
 
+// The SIMD kernels count a chunk's rank in the exp pass, except in the chunk holding the target's
+// column and in chunks the exp pass skips (all -inf): whole chunks of -inf, a chunk far below the
+// maximum (the clamped exp) and -inf targets, whose ties are the -inf entries before them.
+TEMPLATE_TEST_CASE("dispatch: ranks across -inf chunks and clamped chunks equal the definition on every path",
+                   "[numerics][dispatch]", float, double, bfloat16, float16) {
+    const std::uint64_t seed = 20261207;
+    INFO("seed " << seed);
+    std::mt19937_64 generator(seed);
+    std::normal_distribution<double> normal(0.0, 3.0);
+    const std::int64_t vocabulary = 20011;
+    std::vector<TestType> row(static_cast<std::size_t>(vocabulary));
+    for (std::size_t i = 0; i < row.size(); ++i) {
+        const bool masked = (i >= 4096 && i < 8192) || i % 9 == 5;
+        const bool far_below = i >= 12288 && i < 16384;
+        row[i] = from_double<TestType>(masked ? -infinity : far_below ? -120.0 : normal(generator));
+    }
+    const auto rank_by_definition = [&](std::int64_t target) {
+        const double zt = static_cast<double>(codelength::widen(row[static_cast<std::size_t>(target)]));
+        std::int64_t rank = 0;
+        for (std::int64_t i = 0; i < vocabulary; ++i) {
+            const double z = static_cast<double>(codelength::widen(row[static_cast<std::size_t>(i)]));
+            rank += (z > zt || (z == zt && i < target)) ? 1 : 0;
+        }
+        return rank;
+    };
+    const auto index = codelength::detail::kernel_element_index<TestType>();
+    const auto& scalar = table_of(instruction_set::scalar);
+    const kernel_abi::row_input input{row.data(), vocabulary, 1};
+    // -inf targets in the -inf chunk, before it and after it (4,096 ties there), a clamped entry,
+    // finite ones.
+    for (const std::int64_t target :
+         {std::int64_t{4096}, std::int64_t{8191}, std::int64_t{14}, std::int64_t{8195}, std::int64_t{13000},
+          std::int64_t{0}, vocabulary - 1, std::int64_t{17000}}) {
+        kernel_abi::row_statistics_output expected{};
+        scalar.row_statistics[index](input, target, &expected);
+        REQUIRE(expected.fault.kind == kernel_abi::fault_kind::none);
+        CHECK(expected.target_rank == rank_by_definition(target));
+        for (const auto isa : available_paths()) {
+            INFO("path " << instruction_set_name(isa) << ", target " << target);
+            kernel_abi::row_statistics_output got{};
+            table_of(isa).row_statistics[index](input, target, &got);
+            CHECK(got.target_rank == rank_by_definition(target));
+            check_same_statistics(got, expected, target, tolerance_for<TestType>());
+        }
+    }
+}
+
 TEMPLATE_TEST_CASE("dispatch: whole-matrix totals agree within 1e-6 bits per token on every path",
                    "[numerics][dispatch]", float, double, bfloat16, float16) {
     const std::uint64_t seed = 77;
