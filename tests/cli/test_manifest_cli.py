@@ -92,6 +92,15 @@ table = run("score", "--manifest", manifest, "--per-shard").stdout
 one_table = run("score", "--logits", all_l, "--targets", all_t, "--bytes", all_b).stdout
 check(table.startswith(one_table), f"table starts with the one run's table:\n{table}\n{one_table}")
 check("shards                   6" in table and "failed_shards            0" in table, f"table: {table}")
+# The per-shard rows: shard, rank (0 in one process), tokens as in the JSON, logits path.
+lines = table.splitlines()
+header = next((i for i, line in enumerate(lines) if line.split()[:3] == ["shard", "rank", "tokens"]), None)
+check(header is not None, f"per-shard header with a rank column: {table}")
+if header is not None:
+    rows = [line.split() for line in lines[header + 1:header + 1 + len(shards)]]
+    for i, row in enumerate(rows):
+        check(len(row) == 7 and row[0] == str(i) and row[1] == "0" and int(row[2]) == per_shard[i].get("tokens")
+              and row[6] == per_shard[i].get("logits"), f"per-shard row {i}: {row}")
 
 # Mixed token-bytes presence: an error naming the manifest and the line.
 mixed = write("mixed.txt", f"{shards[0][0]} {shards[0][1]} {shards[0][2]}\n# x\n{shards[1][0]} {shards[1][1]}\n")

@@ -438,8 +438,8 @@ inline std::string score_manifest_report(const merged_score_shards& merged,
     append_format(text, "%-24s %d\n", "ranks", settings.ranks);
     append_format(text, "%-24s %zu\n", "failed_shards", merged.failures.size());
     if (settings.per_shard) {
-        append_format(text, "\n%6s %12s %18s %14s %14s  %s\n", "shard", "tokens", "total_bits", "bits/token",
-                      "bits/byte", "logits");
+        append_format(text, "\n%6s %5s %12s %18s %14s %14s  %s\n", "shard", "rank", "tokens", "total_bits",
+                      "bits/token", "bits/byte", "logits");
         for (const manifest_shard& shard : shards) {
             const score_shard_result* r = by_shard[shard.index];
             const auto failure = std::find_if(merged.failures.begin(), merged.failures.end(),
@@ -450,7 +450,7 @@ inline std::string score_manifest_report(const merged_score_shards& merged,
                 continue;
             }
             const code_length_ledger& l = r->result.ledger;
-            append_format(text, "%6zu %12lld %18s %14s %14s  %s\n", shard.index,
+            append_format(text, "%6zu %5d %12lld %18s %14s %14s  %s\n", shard.index, r->rank,
                           static_cast<long long>(l.tokens()),
                           json_object::format_double(l.total_bits()).c_str(),
                           detail::format_optional(l.bits_per_token()).c_str(),

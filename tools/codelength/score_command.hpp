@@ -69,7 +69,7 @@ inline arguments score_arguments() {
         .option("manifest", "FILE",
                 "score every shard FILE lists (one line each: LOGITS TARGETS [TOKEN_BYTES]) instead of"
                 " --logits/--targets/--bytes")
-        .flag("per-shard", "with --manifest: also one line (JSON: one object) per shard")
+        .flag("per-shard", "with --manifest: also one line (JSON: one object) per shard, with its rank")
         .option("output", "FILE", "with --manifest: write the table or JSON to FILE (whole or not at all)",
                 'o');
     add_progress_flags(args);
