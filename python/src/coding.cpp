@@ -35,18 +35,8 @@ struct encoded_report {
     // the non-finite numbers: ideal_bits is +inf when the model gave a token probability 0).
     [[nodiscard]] py::dict to_dict() const {
         py::dict d;
-        d["tokens"] = ledger.tokens;
-        d["precision_bits"] = ledger.precision_bits;
-        d["ideal_bits"] = json_number(ledger.ideal_bits);
-        d["quantized_bits"] = json_number(ledger.quantized_bits);
-        d["escape_bits"] = json_number(ledger.escape_bits);
-        d["coded_bits"] = ledger.payload_bits;
-        d["coder_overhead_bits"] = json_number(ledger.coder_overhead_bits);
-        d["header_bits"] = ledger.header_bits;
-        d["total_bytes"] = ledger.total_bytes;
-        d["bits_per_token"] = json_number(ledger.bits_per_token());
-        d["quantization_loss_bits"] = json_number(ledger.quantization_loss_bits());
-        d["coder_overhead_fraction"] = json_number(ledger.coder_overhead_fraction());
+        json_dict fields(d);
+        add_coding_ledger_fields(fields, ledger);
         d["vocabulary_size"] = vocabulary_size;
         d["dtype"] = dtype;
         d["verified"] = verified;

@@ -14,8 +14,8 @@ import codelength
 CLI = os.environ.get("CODELENGTH_CLI") or None
 needs_cli = pytest.mark.skipif(CLI is None, reason="CODELENGTH_CLI (the codelength executable) is not set")
 
-LEDGER_KEYS = ["tokens", "precision_bits", "ideal_bits", "quantized_bits", "escape_bits", "coded_bits",
-               "coder_overhead_bits", "header_bits", "total_bytes", "bits_per_token",
+LEDGER_KEYS = ["tokens", "escaped_tokens", "precision_bits", "ideal_bits", "quantized_bits", "escape_bits",
+               "coded_bits", "coder_overhead_bits", "header_bits", "total_bytes", "bits_per_token",
                "quantization_loss_bits", "coder_overhead_fraction"]
 
 
