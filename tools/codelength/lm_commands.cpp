@@ -115,9 +115,9 @@ std::string file_name_of(const std::string& path) {
 }
 
 #if CODELENGTH_CLI_WITH_SENTENCEPIECE
-// The SentencePiece plugin (sentencepiece_bridge.cpp: why it is not linked), loaded from the
-// directory of this program or else CODELENGTH_CLI_PLUGIN_DIR (lm_commands.hpp), with its own
-// symbols first.
+// The SentencePiece plugin (sentencepiece_bridge.cpp: why it is not linked), found where
+// open_plugin looks (lm_commands.hpp: beside the program, then the install's plugin directory),
+// loaded with its own symbols first.
 class sentencepiece_plugin {
 public:
     static const sentencepiece_plugin& get() {
