@@ -431,6 +431,79 @@ TEST_CASE("a saved TorchScript file loads and codes like the module", "[torch][m
     CHECK(codelength::decode_sequence(loaded, encoded.bytes) == tokens);
 }
 
+TEST_CASE("the fingerprint covers the module's code, not only its weights", "[torch][model]") {
+    // Same parameters (seed 7), forward's logits scaled by 1 and by 2: other code, other fingerprint.
+    const torch::jit::Module plain_module = tiny_module(vocabulary, hidden, 7);
+    const torch::jit::Module doubled_module = tiny_module(vocabulary, hidden, 7, false, "logits * 2.0");
+    torch_language_model plain(plain_module);
+    torch_language_model doubled(doubled_module);
+    CHECK(doubled.vocabulary_size() == plain.vocabulary_size());
+    CHECK(doubled.fingerprint() != plain.fingerprint());
+    // A state-mode module whose step differs from another's only in its code.
+    CHECK(torch_language_model(tiny_module(vocabulary, hidden, 7, true)).fingerprint() !=
+          torch_language_model(tiny_module(vocabulary, hidden, 7, true, "logits + 0.0")).fingerprint());
+    // clone() renames the class (___torch_mangle_N): the code and the fingerprint are the same.
+    CHECK(torch_language_model(plain_module.clone()).fingerprint() == plain.fingerprint());
+
+    // Saved, then loaded twice: each file gives its module's fingerprint every time.
+    const std::string stem = std::to_string(std::random_device{}());
+    const std::filesystem::path plain_path =
+        std::filesystem::temp_directory_path() / ("codelength_plain_" + stem + ".pt");
+    const std::filesystem::path doubled_path =
+        std::filesystem::temp_directory_path() / ("codelength_doubled_" + stem + ".pt");
+    plain_module.save(plain_path.string());
+    doubled_module.save(doubled_path.string());
+    torch_language_model plain_loaded = torch_language_model::load(plain_path);
+    torch_language_model doubled_loaded = torch_language_model::load(doubled_path);
+    const std::uint64_t plain_again = torch_language_model::load(plain_path).fingerprint();
+    const std::uint64_t doubled_again = torch_language_model::load(doubled_path).fingerprint();
+    std::filesystem::remove(plain_path);
+    std::filesystem::remove(doubled_path);
+    CHECK(plain_loaded.fingerprint() == plain.fingerprint());
+    CHECK(plain_again == plain.fingerprint());
+    CHECK(doubled_loaded.fingerprint() == doubled.fingerprint());
+    CHECK(doubled_again == doubled.fingerprint());
+
+    // A stream coded with one is refused by the other before any token is decoded.
+    const std::vector<std::int64_t> tokens = random_tokens(40, vocabulary, 5);
+    const codelength::encoded_stream encoded = codelength::encode_sequence(plain, tokens);
+    CHECK_THROWS_AS(codelength::decode_sequence(doubled_loaded, encoded.bytes),
+                    codelength::stream_model_mismatch_error);
+    CHECK(doubled_loaded.position() == 0);
+    CHECK(codelength::decode_sequence(plain_loaded, encoded.bytes) == tokens);
+}
+
+// A module whose submodules p and q have the same parameters and classes of the same name whose
+// code differs (x * w, x + w): swapping which one is p must change the fingerprint even though
+// the set of classes and every parameter stay the same, and the printed files differ only in the
+// name mangling of the second block (which the fingerprint ignores).
+torch::jit::Module swapped_submodules(bool multiply_first) {
+    const auto block = [](const std::string& operation) {
+        torch::jit::Module child("block");
+        child.register_parameter("w", random_tensor({vocabulary}, 31), false);
+        child.define("def forward(self, x):\n    return x " + operation + " self.w\n");
+        return child;
+    };
+    torch::jit::Module root("lm.swap_lm"); // in a file of its own: the blocks' files hold only them
+    root.register_parameter("table", random_tensor({vocabulary, hidden}, 32), false);
+    root.register_parameter("out", random_tensor({hidden, vocabulary}, 33), false);
+    root.register_module("p", block(multiply_first ? "*" : "+"));
+    root.register_module("q", block(multiply_first ? "+" : "*"));
+    root.define(R"(
+def forward(self, ids):
+    e = self.table.index_select(0, ids.reshape(-1)).reshape(ids.size(0), ids.size(1), -1)
+    return self.q.forward(self.p.forward(torch.matmul(torch.tanh(e), self.out)))
+)");
+    return root;
+}
+
+TEST_CASE("the fingerprint ties each submodule to its own code", "[torch][model]") {
+    torch_language_model multiply_first(swapped_submodules(true));
+    torch_language_model add_first(swapped_submodules(false));
+    CHECK(multiply_first.fingerprint() != add_first.fingerprint());
+    CHECK(torch_language_model(swapped_submodules(true)).fingerprint() == multiply_first.fingerprint());
+}
+
 // Rough timings for the report (hidden: run with `test_torch_adapter "[.timing]"`).
 TEST_CASE("timing: 10,000 tokens, window vs state mode", "[.timing]") {
     constexpr std::int64_t timing_vocabulary = 256;

@@ -5,9 +5,10 @@ step is not reproducible) and SentencePiece models trained here with spm_train. 
 `lm-score --json` keys and total bits against torch's own cross_entropy, bits_per_byte over the
 file's size, rolling windows scoring every token once; byte-identical round trips (byte and
 SentencePiece models, state and window mode, empty and binary files, stdin/stdout); a perturbed
-model, another tokenizer or other options fail with the stream's mismatch error and no output; a
-text the tokenizer cannot reproduce, a damaged stream, an existing output without --force and a
-failed verification all fail with a message and no output; --no-verify skips the verification.
+model, a model with the same weights and another forward, another tokenizer or other options
+fail with the stream's mismatch error and no output; a text the tokenizer cannot reproduce, a
+damaged stream, an existing output without --force and a failed verification all fail with a
+message and no output; --no-verify skips the verification.
 First, the plugin (codelength-lm.so beside the program): the program does not link LibTorch, the
 plugin's errors are reported as the program's own (exit status 2 for usage, 1 otherwise), and
 without a loadable plugin lm-score fails naming the file it tried while --version still works.
@@ -146,6 +147,21 @@ noisy, _ = save_model("byte_gru_noisy.pt", Recurrent(256, noisy=True))
 spm_gru, spm_module = save_model("spm_gru.pt", Recurrent(400))
 
 
+class Doubled(Causal):
+    """Causal's code with the logits scaled by 6 instead of 3: given Causal's weights, a model
+    file whose parameters are identical and whose forward differs."""
+
+    def forward(self, ids):
+        x = self.embed(ids)
+        counts = torch.arange(1, ids.size(1) + 1, dtype=x.dtype).view(1, -1, 1)
+        return 6.0 * self.out(torch.tanh(x.cumsum(1) / counts + x))
+
+
+doubled = Doubled(256)
+doubled.load_state_dict(causal_module.state_dict())
+byte_doubled, doubled_module = save_model("byte_doubled.pt", doubled)
+
+
 def run(*args, stdin=None):
     return subprocess.run([CLI, *map(str, args)], capture_output=True, input=stdin)
 
@@ -273,6 +289,17 @@ for what, options in [("perturbed model", ["--model", perturbed]), ("another mod
                       ("other mode", ["--model", byte_gru, "--incremental", "window"])]:
     fails(run("lm-decompress", *options, path_of("text.lm"), path_of("mismatch.out")), what, "model mismatch")
     no_leftovers("mismatch.out", what)
+# Same weights, other forward: the fingerprint covers the module's code, so a stream of one is
+# refused by the other up front (the round trips above show that the same file gives the same
+# fingerprint in two processes, lm-compress and lm-decompress).
+same_weights = causal_module.state_dict(), doubled_module.state_dict()
+check(list(same_weights[0]) == list(same_weights[1]) and
+      all(torch.equal(same_weights[0][k], same_weights[1][k]) for k in same_weights[0]),
+      "the doubled model has the causal model's parameters")
+ok(run("lm-compress", "--model", byte_causal, text_file, path_of("causal.lm")), "lm-compress causal.lm")
+fails(run("lm-decompress", "--model", byte_doubled, path_of("causal.lm"), path_of("doubled.out")),
+      "same weights, other forward", "model mismatch")
+no_leftovers("doubled.out", "same weights, other forward")
 with open(path_of("text.lm"), "rb") as f:
     stream = f.read()
 for what, damaged in [("truncated", stream[: len(stream) // 2]), ("header only", stream[:52]), ("empty", b""),

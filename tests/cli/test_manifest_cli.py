@@ -130,6 +130,73 @@ check(r.returncode == 0 and parse(r, "manifest on stdin").get("total_bits") == o
 r = run("score", "--manifest", write("dash.txt", f"{shards[0][0]} -\n"))
 check(r.returncode == 1 and "dash.txt: line 1: `-` (stdin) cannot be a shard's file" in r.stderr,
       f"- in a manifest: {r.stderr!r}")
+# ---- quoted paths: blanks, quotes, backslashes and # in file names ----
+def quote(path):
+    """A manifest field for any path: in double quotes, with \" and \\ escapes."""
+    return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+odd_dir = os.path.join(WORK, "dir with spaces")
+os.makedirs(odd_dir, exist_ok=True)
+odd = []  # per shard: logits, targets, token bytes under names with blanks, a quote, a backslash, #
+for i, files in enumerate(shards):
+    names = [f"l {i}.npy", f'say "t{i}".npy', f"#b\\{i} x.npy"]
+    for source, name in zip(files, names):
+        with open(source, "rb") as a, open(os.path.join(odd_dir, name), "wb") as b:
+            b.write(a.read())
+    odd.append(names)
+# Relative (to the manifest) and absolute quoted paths, blanks around them, one plain path.
+quoted_lines = [" ".join(quote(os.path.join("dir with spaces", n)) for n in names) for names in odd]
+quoted_lines[1] = "\t" + " ".join(quote(os.path.join(odd_dir, n)) for n in odd[1]) + "  \r"
+quoted_lines[2] = os.path.basename(shards[2][0]) + " " + " ".join(quote("dir with spaces/" + n) for n in odd[2][1:])
+r = run("score", "--manifest", write("quoted.txt", "# quoted\n" + "\n".join(quoted_lines) + "\n"), "--json",
+        "--per-shard", cwd="/")
+check(r.returncode == 0, f"quoted manifest exits 0: {r.returncode} {r.stderr!r}")
+got = parse(r, "quoted manifest")
+same_members(got, one_bytes, "score --manifest (quoted paths) vs one run", skip=("per_shard",))
+check(len(got.get("per_shard", [])) == 6 and [e.get("logits") for e in got["per_shard"]][:2] ==
+      [os.path.join(WORK, "dir with spaces", "l 0.npy"), os.path.join(odd_dir, "l 1.npy")] and
+      got["per_shard"][3].get("targets") == os.path.join(WORK, "dir with spaces", 'say "t3".npy') and
+      got["per_shard"][3].get("token_bytes") == os.path.join(WORK, "dir with spaces", "#b\\3 x.npy"),
+      f"quoted paths unescaped: {[(e.get('logits'), e.get('targets')) for e in got.get('per_shard', [])]}")
+# Old-style fields keep their meaning: a quote or backslash after the first character is part of
+# an unquoted path; only a field that starts with " is quoted.
+for source, name in ((shards[0][0], 'l"0\\x.npy'), (shards[0][1], "t0'.npy")):
+    with open(source, "rb") as a, open(os.path.join(WORK, name), "wb") as b:
+        b.write(a.read())
+r = run("score", "--manifest", write("unquoted.txt", "l\"0\\x.npy t0'.npy\n" +
+                                     "".join(f"{l} {t}\n" for l, t, _ in shards[1:])), "--json")
+got = parse(r, "unquoted quote and backslash")
+same_members(got, one_plain, "score --manifest (unquoted quote and backslash) vs one run")
+# Bad quoting: an error naming the manifest, the line and the column; nothing on stdout.
+plain_line = f"{shards[0][0]} {shards[0][1]}"
+open_at = len(shards[0][0]) + 2  # the column of the opening quote in the bad line below
+for name, text, expected in (
+        ("unterminated.txt", f"{plain_line}\n{shards[0][0]} \"dir with spaces/t 0.npy\n",
+         f"unterminated.txt: line 2, column {open_at + len('dir with spaces/t 0.npy') + 1}: unterminated quote: "
+         f"the path opened with \" at column {open_at} has no closing \""),
+        ("unterminated_escape.txt", f"{plain_line}\n\n{shards[0][0]} \"t0.npy\\\"\n",
+         f"unterminated_escape.txt: line 3, column {open_at + len('t0.npy') + 3}: unterminated quote"),
+        ("bad_escape.txt", f"# x\n{shards[0][0]} \"t\\n0.npy\"\n",
+         f"bad_escape.txt: line 2, column {open_at + 2}: bad escape \\n in a quoted path"),
+        ("trailing_backslash.txt", f"{shards[0][0]} \"t0.npy\\",
+         f"trailing_backslash.txt: line 1, column {open_at + len('t0.npy') + 1}: bad escape \\ in a quoted path"),
+        ("glued.txt", f"{shards[0][0]} \"t0\".npy\n",
+         f"glued.txt: line 1, column {open_at + 4}: a quoted path must be followed by a blank"),
+        ("empty_quotes.txt", f"\"\" {shards[0][1]}\n", "empty_quotes.txt: line 1, column 1: an empty path")):
+    r = run("score", "--manifest", write(name, text), "--json")
+    check(r.returncode == 1 and expected in r.stderr and r.stdout == "", f"{name}: {r.returncode} {r.stderr!r}")
+# A quoted field may hold what would otherwise be a comment or stdin.
+r = run("score", "--manifest", write("quoted_dash.txt", f"{quote(shards[0][0])} \"-\"\n"))
+check(r.returncode == 1 and "quoted_dash.txt: line 1: `-` (stdin) cannot be a shard's file" in r.stderr,
+      f"quoted -: {r.stderr!r}")
+with open(shards[0][0], "rb") as a, open(os.path.join(WORK, "#l0.npy"), "wb") as b:
+    b.write(a.read())
+r = run("score", "--manifest", write("quoted_hash.txt", f"\"#l0.npy\" {shards[0][1]}\n"), "--json")
+got = parse(r, "quoted # path")
+check(r.returncode == 0 and got.get("shards") == 1 and got.get("tokens") ==
+      parse(run("score", "--logits", shards[0][0], "--targets", shards[0][1], "--json"), "shard 0").get("tokens"),
+      f"a quoted path starting with # is a shard, not a comment: {r.stderr!r}")
 # Options that only the single run has.
 r = run("score", "--manifest", manifest, "--logits", all_l)
 check(r.returncode == 2 and "--logits and --manifest exclude each other" in r.stderr, f"--logits: {r.stderr!r}")
@@ -252,6 +319,14 @@ check(len(got.get("documents", [])) == 9 and [d["document"] for d in got.get("do
       "documents numbered 0..8 across shards")
 check(got.get("shards") == 3 and got.get("ranks") == 1 and got.get("failed_shards") == [],
       f"memorization shards/ranks/failed: {got.get('shards')} {got.get('failed_shards')}")
+# Quoted paths in a memorization manifest: the text of shard 0 under a name with blanks and a quote.
+with open(os.path.join(WORK, "text0.txt"), "rb") as a, open(os.path.join(odd_dir, 'text "0".txt'), "wb") as b:
+    b.write(a.read())
+quoted_mem = [" ".join(lines[0].split()[:4]) + ' "dir with spaces/text \\"0\\".txt"'] + lines[1:]
+r = run("memorization", "--manifest", write("mem_quoted.txt", "\n".join(quoted_mem) + "\n"), "--prefix", 2,
+        "--resamples", 200, "--json")
+check(r.returncode == 0, f"memorization quoted manifest exits 0: {r.stderr!r}")
+same_members(parse(r, "memorization quoted manifest"), one, "memorization --manifest (quoted path) vs one run")
 csv_one = run("memorization", *one_args, "--csv").stdout
 csv_got = run("memorization", "--manifest", mem_manifest, "--prefix", 2, "--resamples", 200, "--csv").stdout
 check(csv_got == csv_one and csv_one != "", "memorization --manifest --csv equals the one run's CSV")

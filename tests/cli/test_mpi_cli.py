@@ -1,9 +1,10 @@
 """`mpiexec -n N codelength-mpi score --manifest` against `codelength score --manifest` in one
 process: every JSON number bit-identical for 1, 2 and 3 ranks and for more ranks than shards,
 per-shard entries with the rank that scored them, a shard that cannot be read reported with its
-path and rank while the others finish (exit status 3 on every rank, no -o file left), and an
-empty manifest refused without a hang. `codelength-mpi memorization --manifest` gives the
-one-process records and summary on 2 and 3 ranks, and reports a bad shard the same way."""
+path and rank while the others finish (exit status 3 on every rank, no -o file left), quoted
+paths with blanks and quotes read as in one process, and an empty manifest refused without a
+hang. `codelength-mpi memorization --manifest` gives the one-process records and summary on 2
+and 3 ranks, and reports a bad shard the same way."""
 import json
 import os
 import shutil
@@ -129,6 +130,21 @@ def main():
         check(report["tokens"] == want["tokens"], "the other shards all finished")
     else:
         check(False, f"bad shard: no report on stdout: {got.stdout[:200]}")
+
+    # Quoted paths (a directory with a blank, names with a blank and a quote): every rank reads
+    # them as codelength score --manifest does, and the totals are the plain manifest's.
+    os.makedirs(path_of("odd dir"), exist_ok=True)
+    quoted = []
+    for i in range(len(SIZES)):
+        for stem in "ltb":
+            shutil.copyfile(path_of(f"{stem}{i}.npy"), path_of(f'odd dir/{stem} "{i}".npy'))
+        quoted.append(" ".join(f'"odd dir/{stem} \\"{i}\\".npy"' for stem in "ltb"))
+    got = mpi(2, "--manifest", write("quoted.txt", "\n".join(quoted) + "\n"), "--json")
+    check(got.returncode == 0, f"quoted paths, 2 ranks: exit {got.returncode}: {got.stderr}")
+    if got.returncode == 0:
+        got = json.loads(got.stdout)
+        differ = {k: (want[k], got.get(k)) for k in want if k not in ("ranks", "per_shard") and want[k] != got.get(k)}
+        check(not differ and got["failed_shards"] == [], f"quoted paths, 2 ranks: differs from one process: {differ}")
 
     # An empty manifest: an error on every rank, exit status 1, and no rank waits forever.
     empty = write("empty.txt", "# nothing\n")

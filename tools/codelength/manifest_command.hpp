@@ -18,6 +18,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -68,11 +69,80 @@ struct shard_failure {
     int rank = 0; // the MPI rank that tried it (0 in one process)
 };
 
+namespace detail {
+
+// The fields of one manifest line (without its '\n'); `where` names the manifest and the line
+// ("shards.txt: line 3") for errors. Fields are separated by blanks (space, tab, \r, \v, \f). A
+// field that starts with `"` is quoted: it runs to the next unescaped `"`, which must be
+// followed by a blank or the end of the line, and inside it `\"` is a quote and `\\` a
+// backslash (any other backslash is an error); so any path can be written, with blanks, quotes
+// or `#`. A field that does not start with `"` is taken as it is (backslashes and quotes after
+// its first character included), as manifests always were. No fields: a blank line or a
+// comment (first non-blank character `#`). Throws invalid_argument_error naming the line and
+// the column (bytes from 1) for an unterminated quote, a bad escape, text right after a
+// closing quote or an empty quoted path.
+inline std::vector<std::string> manifest_fields(std::string_view line, const std::string& where) {
+    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; };
+    const auto fail = [&](std::size_t at, const std::string& what) {
+        throw invalid_argument_error(where + ", column " + std::to_string(at + 1) + ": " + what);
+    };
+    std::vector<std::string> fields;
+    std::size_t i = 0;
+    while (true) {
+        while (i < line.size() && blank(line[i])) {
+            ++i;
+        }
+        if (i == line.size() || (fields.empty() && line[i] == '#')) {
+            return fields;
+        }
+        const std::size_t start = i;
+        if (line[i] != '"') {
+            while (i < line.size() && !blank(line[i])) {
+                ++i;
+            }
+            fields.emplace_back(line.substr(start, i - start));
+            continue;
+        }
+        std::string field;
+        for (++i;; ++i) {
+            if (i == line.size()) {
+                fail(i, "unterminated quote: the path opened with \" at column " + std::to_string(start + 1) +
+                            " has no closing \"");
+            }
+            if (line[i] == '"') {
+                break;
+            }
+            if (line[i] == '\\') {
+                if (i + 1 == line.size() || (line[i + 1] != '"' && line[i + 1] != '\\')) {
+                    fail(i, std::string("bad escape \\") +
+                                (i + 1 == line.size() ? std::string() : std::string(1, line[i + 1])) +
+                                " in a quoted path (only \\\" and \\\\ are escapes)");
+                }
+                ++i;
+            }
+            field += line[i];
+        }
+        ++i; // past the closing quote
+        if (i < line.size() && !blank(line[i])) {
+            fail(i, "a quoted path must be followed by a blank or the end of the line");
+        }
+        if (field.empty()) {
+            fail(start, "an empty path (\"\")");
+        }
+        fields.push_back(std::move(field));
+    }
+}
+
+} // namespace detail
+
 // Reads the manifest `path` (`-`: stdin, paths then relative to the working directory): one
 // shard per line that is neither blank nor a comment (first non-blank character `#`), its
-// whitespace-separated paths in `columns` order. Throws invalid_argument_error naming the
-// manifest and the line for a wrong number of columns or `-` as a shard path, and naming the
-// manifest when it lists no shard; io_error when it cannot be read.
+// blank-separated paths in `columns` order. A path with blanks, quotes or a leading `#` is
+// written in double quotes, with `\"` for a quote and `\\` for a backslash inside them
+// ("my shards/l 0.npy"); unquoted paths are taken as they are (detail::manifest_fields). Throws
+// invalid_argument_error naming the manifest and the line for a wrong number of columns or `-`
+// as a shard path, the line and the column for a bad quoted path, and naming the manifest when
+// it lists no shard; io_error when it cannot be read.
 inline std::vector<manifest_shard> read_manifest(const std::string& path, const manifest_columns& columns) {
     const std::string text = read_whole_text(path);
     const std::string name = display_name(path, "stdin");
@@ -86,24 +156,11 @@ inline std::vector<manifest_shard> read_manifest(const std::string& path, const 
             end = text.size();
         }
         ++line_number;
-        std::vector<std::string> words;
-        for (std::size_t i = begin; i < end;) {
-            const auto blank = [](char c) {
-                return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-            };
-            while (i < end && blank(text[i])) {
-                ++i;
-            }
-            const std::size_t word = i;
-            while (i < end && !blank(text[i])) {
-                ++i;
-            }
-            if (i > word) {
-                words.emplace_back(text, word, i - word);
-            }
-        }
+        const std::vector<std::string> words =
+            detail::manifest_fields(std::string_view(text).substr(begin, end - begin),
+                                    name + ": line " + std::to_string(line_number));
         begin = end + 1;
-        if (words.empty() || words.front().front() == '#') {
+        if (words.empty()) {
             continue;
         }
         const std::string where = name + ": line " + std::to_string(line_number) + ": ";

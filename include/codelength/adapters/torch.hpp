@@ -26,20 +26,22 @@
 // Determinism: what makes a stream decodable elsewhere. The decoder must compute bit-identical
 // logits for every row (the quantizer turns each row into integer frequencies; one differing
 // bit can change a frequency and the decoder then reads different tokens). That holds when the
-// decoder runs the same model file (the fingerprint checks the weights, V, BOS, context and
-// mode before decoding) with the same LibTorch build (same version, same BLAS/oneDNN), the same
-// thread count (torch_model_options::threads, 1 by default: intra-op reductions split by thread
-// count sum in a different order), the same call shapes (this adapter's coding calls depend
-// only on the options, never on timing), and a CPU taking the same kernel paths (LibTorch picks
-// AVX2/AVX-512 kernels at run time, and their results can differ in the last bits: a stream
-// written on an AVX-512 machine may not decode on an AVX2-only one). Deterministic algorithms
-// are switched on by default (at::globalContext().setDeterministicAlgorithms) and inference runs
-// under c10::InferenceMode. What fails, and how: another model or perturbed weights are refused
-// before decoding (stream_model_mismatch_error, from the fingerprint); a different LibTorch build
-// or CPU that changes a logit cannot be detected in advance: the decoder then produces other
-// tokens and the stream's token checksum or payload check fails (stream_checksum_error or
-// stream_payload_error). Never are wrong tokens returned. Encoders should verify (encode, then
-// decode_sequence with a fresh model, as verify_round_trip does) before keeping a stream.
+// decoder runs the same model file (the fingerprint checks the module's code, the weights, V,
+// BOS, context and mode before decoding) with the same LibTorch build (same version, same
+// BLAS/oneDNN), the same thread count (torch_model_options::threads, 1 by default: intra-op
+// reductions split by thread count sum in a different order), the same call shapes (this
+// adapter's coding calls depend only on the options, never on timing), and a CPU taking the
+// same kernel paths (LibTorch picks AVX2/AVX-512 kernels at run time, and their results can
+// differ in the last bits: a stream written on an AVX-512 machine may not decode on an
+// AVX2-only one). Deterministic algorithms are switched on by default
+// (at::globalContext().setDeterministicAlgorithms) and inference runs under c10::InferenceMode.
+// What fails, and how: another model, perturbed weights or the same weights with other code
+// (forward, step, ...) are refused before decoding (stream_model_mismatch_error, from the
+// fingerprint); a different LibTorch build or CPU that changes a logit cannot be detected in
+// advance: the decoder then produces other tokens and the stream's token checksum or payload
+// check fails (stream_checksum_error or stream_payload_error). Never are wrong tokens returned.
+// Encoders should verify (encode, then decode_sequence with a fresh model, as verify_round_trip
+// does) before keeping a stream.
 #pragma once
 
 #include <algorithm>
@@ -47,6 +49,7 @@
 #include <cstring>
 #include <filesystem>
 #include <span>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -54,6 +57,7 @@
 #include <vector>
 
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/serialization/python_print.h>
 #include <torch/script.h>
 
 #include "codelength/adapters/torch_view.hpp"
@@ -127,8 +131,10 @@ struct torch_score_result {
 
 namespace detail {
 
-// The fingerprint seed of torch_language_model: "CLTORCH" and the scheme's version.
-inline constexpr std::uint64_t torch_fingerprint_seed = 0x434c544f52434801ULL;
+// The fingerprint seed of torch_language_model: "CLTORCH" and the scheme's version (low byte).
+// Version 2 added the module's code; streams written under version 1 are refused by the
+// fingerprint check (stream_model_mismatch_error) and must be coded again.
+inline constexpr std::uint64_t torch_fingerprint_seed = 0x434c544f52434802ULL;
 
 // Runs work(); rethrows LibTorch's exceptions as torch_model_error naming what was running
 // (codelength's own errors pass through unchanged).
@@ -164,6 +170,97 @@ inline void hash_named_tensor(fingerprint_hasher& hasher, const std::string& nam
         hasher.update(
             std::span<const std::byte>(static_cast<const std::byte*>(dense.data_ptr()), dense.nbytes()));
     }
+}
+
+// `text` without TorchScript's name mangling: the component ___torch_mangle_N of a dotted
+// name goes, "__torch__.___torch_mangle_3.Block" becomes "__torch__.Block" and
+// "__torch__.___torch_mangle_3" (a file of torch.jit.save) "__torch__". The numbers depend on
+// what else the process (or the Python session that saved the file) compiled, not on the code:
+// clone() renames a module's class this way.
+inline std::string without_name_mangling(const std::string& text) {
+    static constexpr std::string_view mark = "___torch_mangle_";
+    const auto name_character = [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    };
+    std::string plain;
+    std::size_t from = 0;
+    for (std::size_t at = text.find(mark); at != std::string::npos; at = text.find(mark, from)) {
+        std::size_t end = at + mark.size();
+        while (end < text.size() && text[end] >= '0' && text[end] <= '9') {
+            ++end;
+        }
+        const bool component = end > at + mark.size() && (at == 0 || !name_character(text[at - 1]));
+        if (component && end < text.size() && text[end] == '.') { // "a.___torch_mangle_3.b"
+            plain.append(text, from, at - from);
+            from = end + 1;
+        } else if (component && at > from && text[at - 1] == '.' &&
+                   (end == text.size() || !name_character(text[end]))) { // "a.___torch_mangle_3"
+            plain.append(text, from, at - 1 - from);
+            from = end;
+        } else {
+            plain.append(text, from, end - from);
+            from = end;
+        }
+    }
+    plain.append(text, from);
+    return plain;
+}
+
+// Appends a list of constants the printed code refers to (CONSTANTS.c0, ...): tensors by
+// dtype, shape and bytes, anything else by its kind and printed value.
+inline void hash_constants(fingerprint_hasher& hasher, const std::vector<c10::IValue>& constants) {
+    hasher.update_u64(constants.size());
+    for (std::size_t i = 0; i < constants.size(); ++i) {
+        const std::string name = "constant " + std::to_string(i);
+        if (constants[i].isTensor()) {
+            hash_named_tensor(hasher, name, constants[i].toTensor());
+        } else {
+            std::ostringstream printed;
+            printed << constants[i];
+            hash_string(hasher, name + " " + constants[i].tagKind() + " " + printed.str());
+        }
+    }
+}
+
+// Appends the module's code, printed by TorchScript's own printer (the one torch.jit.save
+// uses; it prints the code, not the numbering of values in memory, so the same file prints the
+// same text in every process and a module prints as the file it saves to), with the name
+// mangling removed (without_name_mangling):
+//  1. every class and function the module's code uses, file by file as torch.jit.save would
+//     write them, in name order, and their constants;
+//  2. each module of the tree (itself, then its submodules recursively in registration order)
+//     with its name and its class's code, so that which submodule runs which code is fixed
+//     even when two classes differ only in their mangling; and their constants.
+inline void hash_module_code(fingerprint_hasher& hasher, const torch::jit::Module& module) {
+    call_torch("printing the module's code", [&] {
+        torch::jit::ExtraFilesMap sources;
+        std::vector<c10::IValue> constants;
+        torch::jit::jitModuleToPythonCodeAndConstants(module, &sources, &constants);
+        std::vector<std::pair<std::string, std::string>> files;
+        for (const auto& [file, code] : sources) {
+            files.emplace_back(without_name_mangling(file), without_name_mangling(code));
+        }
+        std::sort(files.begin(), files.end());
+        hasher.update_u64(files.size());
+        for (const auto& [file, code] : files) {
+            hash_string(hasher, file);
+            hash_string(hasher, code);
+        }
+        hash_constants(hasher, constants);
+
+        std::vector<c10::IValue> module_constants;
+        std::uint64_t modules = 0;
+        for (const auto& named : module.named_modules()) {
+            torch::jit::PrintDepsTable dependencies;
+            torch::jit::PythonPrint printer(module_constants, dependencies);
+            printer.printNamedType(named.value.type());
+            hash_string(hasher, "module " + named.name);
+            hash_string(hasher, without_name_mangling(printer.str()));
+            ++modules;
+        }
+        hasher.update_u64(modules);
+        hash_constants(hasher, module_constants);
+    });
 }
 
 } // namespace detail
@@ -289,9 +386,12 @@ public:
         return static_cast<std::int64_t>(m_inputs.size()) - 1;
     }
 
-    // The 64-bit fingerprint the sequence coder writes and checks: every parameter and buffer
-    // of the module (recursively: name, dtype, shape, bytes), V, BOS, context_tokens and the
-    // incremental mode, hashed at construction. Never 0.
+    // The 64-bit fingerprint the sequence coder writes and checks: the module's code (every
+    // method of its class and of the classes it uses, as torch.jit.save prints them, and their
+    // tensor constants), every parameter and buffer of the module (recursively: name, dtype,
+    // shape, bytes), V, BOS, context_tokens and the incremental mode, hashed at construction.
+    // Never 0. Two files with the same weights and different forward() differ; the same file
+    // gives the same fingerprint in every process.
     [[nodiscard]] std::uint64_t fingerprint() const noexcept { return m_fingerprint; }
 
     // --- configuration
@@ -528,6 +628,7 @@ private:
             ++count;
         }
         hasher.update_u64(count);
+        detail::hash_module_code(hasher, m_module);
         const std::uint64_t digest = hasher.digest();
         return digest == 0 ? 1 : digest; // 0 means "not fingerprinted" in the stream header
     }
