@@ -6,12 +6,10 @@
 #   BUILD_PYTHON=ON  BUILD_BENCHMARKS=ON  WITH_TORCH=ON  scripts/test.sh
 # PIP_CHECK=0 skips the pip install and BUILD_PYTHON=OFF the in-tree Python module and its pytest
 # files, BUILD_BENCHMARKS=OFF the benchmark programs and WITH_TORCH=OFF the LibTorch adapter's
-# test and the lm-* commands (the second CI leg; the first one does all of them);
-# CTEST_EXCLUDE=<regex> leaves those tests out (the second leg: the packaging and consumer
-# projects, which build the library their own way whatever this build's type).
-# (CI runs it twice: RelWithDebInfo, i.e. -O2 -g, and Release, i.e. -O3, both for the
-# compiler's default target with codelength::dispatch, the first with
-# CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4": see scripts/common.sh.)
+# test and the lm-* commands; CTEST_EXCLUDE=<regex> leaves those tests out.
+# (CI runs it as a Release build, i.e. -O3, for the compiler's default target with
+# codelength::dispatch and CODELENGTH_ISA_CHECKS="x86-64-v3;x86-64-v4": see .ci/run and
+# scripts/common.sh.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/common.sh
