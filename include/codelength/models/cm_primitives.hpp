@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -255,13 +256,15 @@ public:
     // Moves entry e toward `bit` at rate 1 / (n + 1.5) and counts the update.
     // Invariant: e = p22 << 10 | n with p22 the 22-bit probability and n <= limit.
     static void adapt(std::uint32_t& e, int bit, std::uint32_t limit) noexcept {
-        const std::uint32_t n = e & 1023U;
-        const auto p22 = static_cast<std::int64_t>(e >> 10);
+        // 64-bit copies of the fields: indexing and subtracting need no zero extension.
+        const std::uint64_t entry = e;
+        const std::uint64_t n = entry & 1023U;
+        const auto p22 = static_cast<std::int64_t>(entry >> 10);
         const std::int64_t target = static_cast<std::int64_t>(bit) << 22;
         // The step is a fraction < 1 of the distance to the target, floored: next stays in
         // [0, 2^22 - 1] without clamping.
         const std::int64_t next = p22 + (((target - p22) * reciprocal_table[n]) >> 16);
-        e = static_cast<std::uint32_t>(next) << 10 | (n < limit ? n + 1 : n);
+        e = static_cast<std::uint32_t>(next) << 10 | static_cast<std::uint32_t>(n < limit ? n + 1 : n);
     }
 
     // The raw entry of context cx (p22 << 10 | count).
@@ -289,19 +292,29 @@ public:
             for (std::size_t s = 0; s < 256; ++s) {
                 m_entries[m * 256 + s] = initial.entry(s);
             }
+            m_last[m] = m_entries.data() + m * 256;
         }
     }
+    // m_last points into m_entries: a copy would update the original's entries (a move keeps
+    // the vector's buffer, so it may move).
+    state_map_bank(const state_map_bank&) = delete;
+    state_map_bank& operator=(const state_map_bank&) = delete;
+    state_map_bank(state_map_bank&&) noexcept = default;
+    state_map_bank& operator=(state_map_bank&&) noexcept = default;
+    ~state_map_bank() = default;
 
     // The 12-bit p(1) of `state` in map m, remembered for update().
     [[nodiscard]] int p(std::size_t m, std::uint8_t state) noexcept {
-        m_last[m] = m * 256 + state;
-        return static_cast<int>(m_entries[m_last[m]] >> 20);
+        std::uint32_t* const entry = m_entries.data() + (m * 256 + state);
+        m_last[m] = entry;
+        return static_cast<int>(*entry >> 20);
     }
 
     // Moves every map's last entry toward `bit`.
     void update(int bit) noexcept {
-        for (std::size_t m = 0; m < Maps; ++m) {
-            state_map::adapt(m_entries[m_last[m]], bit, m_limit);
+        const std::uint32_t limit = m_limit; // a local: a store through an entry could be m_limit
+        for (std::uint32_t* const entry : m_last) {
+            state_map::adapt(*entry, bit, limit);
         }
     }
 
@@ -311,7 +324,8 @@ public:
 
 private:
     std::vector<std::uint32_t> m_entries;
-    std::array<std::size_t, Maps> m_last{};
+    // The entries p() read last (pointers, not indices: update() needs no address arithmetic).
+    std::array<std::uint32_t*, Maps> m_last{};
     std::uint32_t m_limit;
 };
 
@@ -393,6 +407,23 @@ public:
     // Sets input i < Active to a stretched probability in [-2047, 2047].
     void set(std::size_t i, int x) noexcept { m_inputs[i] = x; }
 
+    // Sets inputs 0 .. Active - 1 at once, as set() does one at a time.
+    void set_inputs(const std::array<int, Active>& x) noexcept {
+#if defined(__SSE2__)
+        if constexpr (vector_loops) {
+            // Built in registers and stored whole: the 16-byte loads of mix() and update() then
+            // read what one 16-byte store wrote (a load spanning several narrower stores cannot
+            // take its data from the store buffer and waits for them to reach the cache).
+            for (std::size_t i = 0; i < Active; i += 4) {
+                _mm_store_si128(reinterpret_cast<__m128i*>(&m_inputs[i]),
+                                _mm_setr_epi32(x[i], x[i + 1], x[i + 2], x[i + 3]));
+            }
+            return;
+        }
+#endif
+        std::copy(x.begin(), x.end(), m_inputs.begin());
+    }
+
     // The 12-bit probability; contexts[k] < sizes[k] selects mixer k's weights.
     [[nodiscard]] int mix(const std::array<std::size_t, Sets>& contexts, std::size_t final_context) noexcept {
         for (std::size_t k = 0; k < Sets; ++k) {
@@ -443,17 +474,21 @@ private:
             const __m128i half = _mm_set1_epi32(8192);
             const __m128i high = _mm_set1_epi32(max_weight);
             const __m128i low = _mm_set1_epi32(-max_weight);
-            // Weights rarely reach the bound: clamp only when some lane left the range.
+            // Weights rarely reach the bound: clamp only when some lane left the range. A lane v
+            // is inside [-max_weight, max_weight] exactly when v + max_weight, read as unsigned,
+            // is below 2 max_weight + 1; adding 2^31 more (mod 2^32) makes that one signed pcmpgtd.
+            const __m128i bias = _mm_set1_epi32(max_weight + std::numeric_limits<std::int32_t>::min());
+            const __m128i biased_end =
+                _mm_set1_epi32(2 * max_weight + 1 + std::numeric_limits<std::int32_t>::min());
             __m128i v[Active / 4] = {};
-            __m128i outside = _mm_setzero_si128();
+            __m128i inside = _mm_set1_epi32(-1);
             for (std::size_t i = 0; i < Active; i += 4) {
                 const __m128i x = _mm_load_si128(reinterpret_cast<const __m128i*>(&m_inputs[i]));
                 const __m128i step = _mm_srai_epi32(_mm_add_epi32(_mm_madd_epi16(x, factor), half), 14);
                 v[i / 4] = _mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i)), step);
-                outside = _mm_or_si128(
-                    outside, _mm_or_si128(_mm_cmpgt_epi32(v[i / 4], high), _mm_cmpgt_epi32(low, v[i / 4])));
+                inside = _mm_and_si128(inside, _mm_cmpgt_epi32(biased_end, _mm_add_epi32(v[i / 4], bias)));
             }
-            if (_mm_movemask_epi8(outside) != 0) [[unlikely]] {
+            if (_mm_movemask_epi8(inside) != 0xffff) [[unlikely]] {
                 for (auto& lanes : v) {
                     const __m128i above = _mm_cmpgt_epi32(lanes, high);
                     lanes = _mm_or_si128(_mm_andnot_si128(above, lanes), _mm_and_si128(above, high));
@@ -484,14 +519,15 @@ private:
 #if defined(__SSE2__)
         if constexpr (vector_loops) {
             // pmuludq multiplies the even lanes (0, 2) into 64-bit products whose low 32 bits are
-            // the int32 products x_i w_i; the odd lanes, shifted down, likewise. Only those low
+            // the int32 products x_i w_i; the odd lanes, moved down, likewise. Only those low
             // halves are summed (lanes 0 and 2 of the total), so the 64-bit high halves never matter.
             __m128i total = _mm_setzero_si128();
             for (std::size_t i = 0; i < Active; i += 4) {
                 const __m128i x = _mm_load_si128(reinterpret_cast<const __m128i*>(&m_inputs[i]));
                 const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i));
                 const __m128i even = _mm_mul_epu32(x, v);
-                const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(x, 32), _mm_srli_epi64(v, 32));
+                // Lanes (1, 1, 3, 3) by pshufd, which unlike psrlq needs no copy of its operand.
+                const __m128i odd = _mm_mul_epu32(_mm_shuffle_epi32(x, 0xf5), _mm_shuffle_epi32(v, 0xf5));
                 total = _mm_add_epi32(total, _mm_add_epi32(_mm_srai_epi32(even, 8), _mm_srai_epi32(odd, 8)));
             }
             total = _mm_add_epi32(total, _mm_shuffle_epi32(total, 0x4e)); // lane 0 += lane 2

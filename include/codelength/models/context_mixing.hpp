@@ -33,6 +33,12 @@
 #include "codelength/core/error.hpp"
 #include "codelength/models/cm_primitives.hpp"
 
+#if defined(__GNUC__)
+#define CODELENGTH_CM_ALWAYS_INLINE [[gnu::always_inline]] inline
+#else
+#define CODELENGTH_CM_ALWAYS_INLINE inline
+#endif
+
 namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
 
 // Configuration of context_mixing_model.
@@ -373,15 +379,17 @@ private:
                                : std::pair<std::uint32_t, std::uint32_t>{0, 1};
     }
 
-    // Computes m_p for the next bit from the current contexts.
-    void predict() noexcept {
+    // Computes m_p for the next bit from the current contexts. Always inlined into update():
+    // GCC 12 keeps it a call otherwise, at about 2.5% more instructions per bit.
+    CODELENGTH_CM_ALWAYS_INLINE void predict() noexcept {
         m_states[0] = &m_order0[m_partial];
         m_states[1] = &m_order1[m_c1 << 8 | m_partial];
         for (std::size_t i = 0; i < hashed_contexts; ++i) {
             m_states[2 + i] = &m_slots[i]->bytes[m_node];
         }
+        std::array<int, active_inputs> x{}; // the padding after the bias stays 0
         for (std::size_t i = 0; i < state_contexts; ++i) {
-            m_mixer.set(i, detail::cm::stretch(m_state_maps.p(i, *m_states[i])));
+            x[i] = detail::cm::stretch(m_state_maps.p(i, *m_states[i]));
         }
         std::size_t match_context = 0;
         std::size_t match_context_bit = 0;
@@ -393,8 +401,9 @@ private:
             match_context = length * 2 + expected_bit;
             match_context_bit = expected_bit;
         }
-        m_mixer.set(match_input, detail::cm::stretch(m_match_map.p(match_context)));
-        m_mixer.set(match_input + 1, 256);
+        x[match_input] = detail::cm::stretch(m_match_map.p(match_context));
+        x[match_input + 1] = 256;
+        m_mixer.set_inputs(x);
         const std::size_t match_bucket =
             m_match_length == 0 ? 0 : (m_match_length < 16 ? 1 : (m_match_length < 32 ? 2 : 3));
         const int p = m_mixer.mix({match_bucket << 9 | match_context_bit << 8 | m_partial, m_c1}, m_partial);
@@ -446,3 +455,5 @@ private:
 };
 
 } // namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE
+
+#undef CODELENGTH_CM_ALWAYS_INLINE
