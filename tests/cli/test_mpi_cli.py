@@ -4,12 +4,18 @@ per-shard entries with the rank that scored them, a shard that cannot be read re
 path and rank while the others finish (exit status 3 on every rank, no -o file left), quoted
 paths with blanks and quotes read as in one process, and an empty manifest refused without a
 hang. `codelength-mpi memorization --manifest` gives the one-process records and summary on 2
-and 3 ranks, and reports a bad shard the same way."""
+and 3 ranks, and reports a bad shard the same way. --progress on 2 and 3 ranks: rank 0's line
+covers the whole job (its last line says 100% and all the shards and bytes; while another
+rank's shard waits on a FIFO, a line counts shards and bytes rank 0 does not own), stdout is
+the run's without --progress, and without --progress no line is drawn."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 
@@ -24,6 +30,48 @@ SIZES = [300, 1, 1200, 50, 777, 400, 90]
 def mpi(ranks, *args, command="score"):
     return subprocess.run([MPIEXEC, "-n", str(ranks), "--oversubscribe", MPI_CLI, command, *map(str, args)],
                           capture_output=True, text=True, env=ENV, timeout=300)
+
+
+# A progress line: "LABEL PHASE [###...] PCT%  K/N shards, X/Y MiB".
+PROGRESS = re.compile(r"\[[#.]{30}\]\s+([\d.]+)%\s+(\d+)/(\d+) shards, ([\d.]+)/([\d.]+) MiB")
+
+
+def progress_lines(stderr):
+    """(percent, shards done, shards, MiB done, MiB) of each progress line on stderr."""
+    return [(float(m[1]), int(m[2]), int(m[3]), m[4], m[5]) for m in map(PROGRESS.search, stderr.splitlines()) if m]
+
+
+def shard_bytes(manifest):
+    """Each shard's input bytes as codelength counts them: its regular files' sizes."""
+    base = os.path.dirname(manifest)
+    sizes = []
+    for line in open(manifest).read().splitlines():
+        paths = [os.path.join(base, p) for p in line.split()]
+        sizes.append(sum(os.path.getsize(p) for p in paths if os.path.isfile(p)))
+    return sizes
+
+
+def largest_first(sizes, ranks):
+    """The shards of each rank by distributed/shard_assignment.hpp's rule: largest first (ties:
+    lower index) onto the least-loaded rank (ties: fewer shards, then lower rank)."""
+    slots = [(0, 0, r) for r in range(ranks)]
+    owned = [[] for _ in range(ranks)]
+    for shard in sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)):
+        load, count, rank = min(slots)
+        slots[rank] = (load + sizes[shard], count + 1, rank)
+        owned[rank].append(shard)
+    return [sorted(o) for o in owned]
+
+
+def mib(n):
+    return f"{n / 1048576:.1f}"
+
+
+def check_last_line(lines, sizes, what):
+    """The last progress line: 100% of every shard's bytes, every shard done."""
+    total, n = sum(sizes), len(sizes)
+    check(lines and lines[-1] == (100.0, n, n, mib(total), mib(total)),
+          f"{what}: last progress line {lines[-1:]} is not 100.0%, {n}/{n} shards, {mib(total)}/{mib(total)} MiB")
 
 
 def one(*args, command="score"):
@@ -66,6 +114,109 @@ def memorization_checks(rng):
         report = json.loads(got.stdout)
         check(len(report["documents"]) == 8 and report["failed_shards"][0]["shard"] == 1,
               f"memorization, bad shard: {len(report['documents'])} documents, {report['failed_shards']}")
+
+
+def progress_checks(manifest, bad):
+    """score --progress on 2 and 3 ranks: rank 0's last line is the whole job's; the report is
+    the one without --progress, which draws no line. With a shard that fails (`bad`, on a rank
+    other than 0 with 3 ranks) the same, and exit status 3."""
+    sizes = shard_bytes(bad)
+    missing = [i for i, line in enumerate(open(bad)) if "missing.npy" in line]
+    check(missing and missing[0] not in largest_first(sizes, 3)[0], "bad shard: on a rank other than 0")
+    for ranks in (2, 3):
+        quiet = mpi(ranks, "--manifest", bad, "--json")
+        loud = mpi(ranks, "--manifest", bad, "--json", "--progress")
+        check(quiet.returncode == 3 and loud.returncode == 3 and loud.stdout == quiet.stdout,
+              f"bad shard, --progress, {ranks} ranks: exit {loud.returncode}, stdout as without --progress")
+        check_last_line(progress_lines(loud.stderr), sizes, f"bad shard, --progress, {ranks} ranks")
+    sizes = shard_bytes(manifest)
+    for ranks in (2, 3):
+        check(largest_first(sizes, ranks)[0] != list(range(len(sizes))), f"{ranks} ranks: rank 0 owns a subset")
+        quiet = mpi(ranks, "--manifest", manifest, "--json", "--per-shard")
+        loud = mpi(ranks, "--manifest", manifest, "--json", "--per-shard", "--progress")
+        check(quiet.returncode == 0 and loud.returncode == 0, f"progress, {ranks} ranks: {loud.stderr}")
+        check(loud.stdout == quiet.stdout, f"progress, {ranks} ranks: --progress changes stdout")
+        check(progress_lines(quiet.stderr) == [], f"progress, {ranks} ranks: a line without --progress")
+        if quiet.returncode == 0:
+            owned = sorted(i for i, s in enumerate(json.loads(quiet.stdout)["per_shard"]) if s["rank"] == 0)
+            check(owned == largest_first(sizes, ranks)[0], f"{ranks} ranks: rank 0 owns {owned}")
+        check_last_line(progress_lines(loud.stderr), sizes, f"score --progress, {ranks} ranks")
+
+
+def run_feeding_fifo(ranks, args, fifo, text, release_when=lambda lines: True, timeout=120):
+    """Runs codelength-mpi memorization while a shard's text is the FIFO `fifo` (its rank waits
+    in open() until it is written): `text` goes in once release_when(progress lines so far) is
+    true (or after `timeout` s). Returns (exit status, stdout, stderr, lines seen before it)."""
+    proc = subprocess.Popen([MPIEXEC, "-n", str(ranks), "--oversubscribe", MPI_CLI, "memorization", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    out, err = [], []
+    readers = [threading.Thread(target=lambda: out.append(proc.stdout.read())),
+               threading.Thread(target=lambda: err.extend(iter(proc.stderr.readline, "")))]
+    for reader in readers:
+        reader.start()
+    deadline = time.monotonic() + timeout
+    while not release_when(progress_lines("".join(err))) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    before = progress_lines("".join(err))
+    while proc.poll() is None and time.monotonic() < deadline + 60:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO until the rank opens it
+        except OSError:
+            time.sleep(0.05)
+            continue
+        os.set_blocking(fd, True)
+        os.write(fd, text)
+        os.close(fd)
+        break
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for reader in readers:
+        reader.join()
+    return proc.returncode, "".join(out), "".join(err), before
+
+
+def progress_fifo_checks(rng):
+    """memorization --progress on 2 and 3 ranks, the last shard's text a FIFO on a rank other than
+    0: before it is written, rank 0 draws a line that counts shards and bytes it does not own."""
+    tokens = [2400, 300, 200, 150, 100]
+    lines = []
+    for i, n in enumerate(tokens):
+        lengths = np.full(n // 50, 50)
+        token_bytes = rng.integers(1, 4, n)
+        save(f"pl{i}.npy", (rng.standard_normal((n, 40)) * 3).astype(np.float32))
+        save(f"pt{i}.npy", rng.integers(0, 40, n))
+        save(f"pb{i}.npy", token_bytes)
+        save(f"po{i}.npy", np.concatenate([[0], np.cumsum(lengths)[:-1]]))
+        text = bytes(rng.choice(list(b"abcde fgh\n"), int(token_bytes.sum())).tolist())
+        lines.append(f"pl{i}.npy pt{i}.npy pb{i}.npy po{i}.npy px{i}.txt")
+        write(f"px{i}.txt", text)
+    last = len(tokens) - 1
+    fifo = path_of(f"px{last}.txt")
+    text = open(fifo, "rb").read()
+    os.remove(fifo)
+    os.mkfifo(fifo)
+    manifest = write("progress_fifo.txt", "\n".join(lines) + "\n")
+    sizes = shard_bytes(manifest)
+    options = ["--manifest", manifest, "--json", "--resamples", 50]
+    for ranks in (2, 3):
+        owned = largest_first(sizes, ranks)
+        check(owned[0] == [0] and last not in owned[0], f"fifo, {ranks} ranks: the plan {owned}")
+        own_percent = 100 * sizes[0] / sum(sizes)
+
+        def foreign(lines):
+            return [l for l in lines if l[1] > len(owned[0]) and l[0] > own_percent + 0.1]
+
+        status, quiet, quiet_err, _ = run_feeding_fifo(ranks, options, fifo, text)
+        check(status == 0 and progress_lines(quiet_err) == [], f"fifo, {ranks} ranks, no --progress: {quiet_err}")
+        status, loud, loud_err, before = run_feeding_fifo(ranks, [*options, "--progress"], fifo, text, foreign)
+        check(status == 0, f"fifo, {ranks} ranks, --progress: exit {status}: {loud_err}")
+        check(loud == quiet and quiet.startswith("{"), f"fifo, {ranks} ranks: --progress changes stdout")
+        check(foreign(before) and all(l[1] < len(tokens) for l in before),
+              f"fifo, {ranks} ranks: no line before the end counts other ranks' shards: {before}")
+        check_last_line(progress_lines(loud_err), sizes, f"memorization --progress, {ranks} ranks")
 
 
 def main():
@@ -153,6 +304,8 @@ def main():
     got = mpi(2, "--logits", "x.npy")
     check(got.returncode == 2, f"no --manifest: usage error, exit {got.returncode}")
     memorization_checks(rng)
+    progress_checks(manifest, bad)
+    progress_fifo_checks(rng)
     finish()
 
 

@@ -10,7 +10,10 @@
 // ledgers and the Min-K% inputs, or the error that stopped a shard) travel as checksummed bytes
 // to rank 0 (distributed/mpi.hpp), which merges them in shard order and prints what one process
 // prints (`codelength score --manifest`), with `ranks` the job's size: the totals are
-// bit-identical whatever the rank count. The progress line (--progress) is rank 0's own shards.
+// bit-identical whatever the rank count. The progress line (--progress; by default only on a
+// terminal) is drawn by rank 0 and shows the whole job: shards and bytes done on all the ranks
+// out of all the shards (job_progress.hpp: the other ranks send rank 0 a small record per
+// finished shard, and nothing when the line is off).
 // Exit status, the same on every rank: 0, 1 (an error; message on stderr), 2 (usage), 3 (some
 // shards failed: failed_shards in the report names them with their rank).
 #include <mpi.h>
@@ -28,6 +31,7 @@
 #include "codelength/detail/checked_bytes.hpp"
 #include "codelength/distributed/mpi.hpp"
 #include "codelength/distributed/shard_assignment.hpp"
+#include "job_progress.hpp"
 #include "manifest_command.hpp"
 #include "memorization_command.hpp"
 #include "score_command.hpp"
@@ -43,8 +47,9 @@ constexpr const char* usage =
     "Runs the shards of a manifest (see `codelength score --help` and `codelength memorization\n"
     "--help`) over the ranks of an MPI job: largest shards first, each onto the least-loaded rank;\n"
     "rank 0 merges the results in shard order and prints the report of the command's --manifest\n"
-    "form with `ranks` = N (bit-identical totals and records for any N). Exit status on every\n"
-    "rank: 0, 1 (error), 2 (usage), 3 (some shards failed).\n";
+    "form with `ranks` = N (bit-identical totals and records for any N). The progress line\n"
+    "(--progress, --no-progress) is drawn by rank 0 for the whole job: shards and bytes done on\n"
+    "all ranks. Exit status on every rank: 0, 1 (error), 2 (usage), 3 (some shards failed).\n";
 
 // ---- a shard's result as bytes: "CLSS" (score) or "CLMS" (memorization), version 1, the
 // error (or none), the command's fields, a CRC-32C of everything before it.
@@ -223,14 +228,22 @@ void from_bytes_of(std::span<const std::uint8_t> bytes, memorization_shard_resul
 
 // ---- the job
 
-// Whether every rank got through the set-up (arguments, manifest, output checks): each rank
-// calls this exactly once, with ok = false from its error path, so no rank waits in a
-// collective another rank never reaches.
-bool all_ranks_ready(bool ok) {
-    int mine = ok ? 1 : 0;
-    int all = 0;
-    MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    return all == 1;
+// How the job starts: whether every rank got through the set-up (arguments, manifest, output
+// checks), and whether rank 0 draws the progress line (so the other ranks know whether to
+// report their progress, without a message of its own).
+struct job_start {
+    bool ready = false;
+    bool progress_line = false;
+};
+
+// Each rank calls this exactly once, with ok = false from its error path, so no rank waits in
+// a collective another rank never reaches; `draws_progress` counts on rank 0 only. One
+// MPI_Allreduce (minimum) of {ok, rank 0's draws_progress or 1 elsewhere}.
+job_start all_ranks_ready(int rank, bool ok, bool draws_progress) {
+    const int mine[2] = {ok ? 1 : 0, rank != 0 || draws_progress ? 1 : 0};
+    int all[2] = {0, 0};
+    MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    return {all[0] == 1, all[1] == 1};
 }
 
 struct job {
@@ -245,8 +258,15 @@ template <class Result>
 auto distributor(job& j, const char* phase) {
     return [&j, phase](std::span<const manifest_shard> shards, const std::string& label, progress_mode mode,
                        auto&& work) -> std::optional<std::vector<Result>> {
+        std::uint64_t total_bytes = 0;
+        for (const manifest_shard& shard : shards) {
+            total_bytes += shard.input_bytes;
+        }
+        progress_bar bar(label, total_bytes, j.rank == 0 ? mode : progress_mode::never);
+        bar.phase(phase);
         j.agreed = true;
-        if (!all_ranks_ready(true)) {
+        const job_start start = all_ranks_ready(j.rank, true, bar.enabled());
+        if (!start.ready) {
             throw error("another rank failed before the shards were run (its message is above)");
         }
         std::vector<std::uint64_t> sizes;
@@ -258,8 +278,8 @@ auto distributor(job& j, const char* phase) {
         for (const std::size_t index : plan.shards_of_rank[static_cast<std::size_t>(j.rank)]) {
             mine.push_back(shards[index]);
         }
-        const std::vector<Result> results =
-            run_shards(mine, label, phase, j.rank == 0 ? mode : progress_mode::never, work);
+        job_progress progress(MPI_COMM_WORLD, start.progress_line, bar, total_bytes, shards.size());
+        const std::vector<Result> results = run_job_shards(mine, progress, work);
         std::vector<shard_bytes> local;
         for (const Result& r : results) {
             local.push_back({r.shard, to_bytes_of(r)});
@@ -333,7 +353,7 @@ int main(int argc, char** argv) {
     }
     if (!j.agreed) {
         // Set-up failed here (or --help): tell the ranks waiting to start, or agree to end.
-        codelength::cli::all_ranks_ready(status == 0);
+        codelength::cli::all_ranks_ready(j.rank, status == 0, false);
     }
     // Rank 0's status is every rank's (it alone knows whether the report was written).
     MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
