@@ -436,10 +436,10 @@ byte_vector pinned_text(std::size_t size) {
 } // namespace
 
 TEST_CASE("context_mixing_model predicts what its version 1 predicted", "[models][context_mixing]") {
-    // The FNV-1a hash of every p1() over 200,000 bytes, recorded from the model as it was before
-    // its loops were rewritten for speed; the same with GCC 12 and Clang 14, with and without
-    // -march=native, and with the portable loops instead of SSE2. Compressed files of version 1
-    // decode only while it holds: a change that alters it must bump context_mixing_model::version.
+    // The FNV-1a hash of every p1() over 200,000 bytes, as version 1 of the model predicts them;
+    // the same with GCC 12 and Clang 14, with and without -march=native, and with the portable
+    // loops instead of SSE2. Compressed files of version 1 decode only while it holds: a change
+    // that alters it must bump context_mixing_model::version.
     STATIC_REQUIRE(context_mixing_model::version == 1);
     const byte_vector data = pinned_text(200000);
     REQUIRE(std::count(data.begin(), data.end(), std::uint8_t{'\n'}) > 500);
