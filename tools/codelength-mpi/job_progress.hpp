@@ -33,7 +33,6 @@
 #include <chrono>
 #include <cstdint>
 #include <span>
-#include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -139,9 +138,7 @@ private:
 
     void draw() {
         const counts all = job_counts();
-        m_bar.note(std::to_string(all.shards) + "/" + std::to_string(m_total_shards) + " shards, " +
-                   mebibytes_done(all.bytes, m_total_bytes));
-        m_bar.update(all.bytes, m_total_bytes);
+        detail::note_shards({&m_bar, all.bytes, m_total_bytes}, all.shards, m_total_shards);
     }
 
     void receive_and_draw() {
