@@ -23,6 +23,7 @@ TEST_CASE("baselines: not built (CODELENGTH_WITH_BASELINES=OFF)", "[baselines]")
 #include <zstd.h>
 
 #include "codelength/baselines/baselines.hpp"
+#include "codelength/baselines/document_compression.hpp"
 
 namespace {
 
@@ -141,6 +142,34 @@ TEST_CASE("baselines: each size is a real stream that decodes to the input", "[b
         CHECK(sizes.xz_9 > 0);
         CHECK(sizes.zstd_19 > 0);
         CHECK(sizes.brotli_11 > 0);
+    }
+}
+
+TEST_CASE("baselines: a reused xz_9_encoder writes a fresh encoder's bytes", "[baselines]") {
+    // Large, empty, small, random and repeated inputs in one encoder: each stream must be
+    // byte-identical to a fresh encoder's, whatever the previous input left in the tables.
+    const auto text = text_like(300000);
+    const std::vector<std::vector<std::uint8_t>> inputs = {
+        text,
+        {},
+        {42},
+        std::vector<std::uint8_t>(text.begin() + 1000, text.begin() + 9000),
+        random_bytes(65536, 7),
+        text,
+        std::vector<std::uint8_t>(100000, 7)};
+    codelength::xz_9_encoder encoder;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        INFO("input " << i << " of " << inputs[i].size() << " bytes");
+        const auto fresh = codelength::xz_9_compress(inputs[i]);
+        const auto reused = encoder.compress(inputs[i]);
+        CHECK(reused == fresh);
+        CHECK(unxz(reused, inputs[i].size()) == inputs[i]);
+        CHECK(encoder.compressed_bytes(inputs[i]) == fresh.size());
+    }
+    // The memorization sizes use one encoder for a whole corpus: the same sizes as one each.
+    codelength::xz_9_encoder corpus_encoder;
+    for (const auto& input : inputs) {
+        CHECK(codelength::measure_generic_sizes(input, corpus_encoder).xz_9 == codelength::xz_9_bytes(input));
     }
 }
 

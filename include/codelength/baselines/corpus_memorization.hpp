@@ -237,6 +237,7 @@ measure_corpus_memorization(const teacher_forced_tokens& model,
     }
     std::vector<memorization_record> records;
     records.reserve(bounds.size() - 1);
+    xz_9_encoder xz;
     for (std::size_t d = 0; d + 1 < bounds.size(); ++d) {
         const auto begin = static_cast<std::size_t>(bounds[d]);
         const std::size_t n = static_cast<std::size_t>(bounds[d + 1]) - begin;
@@ -261,7 +262,7 @@ measure_corpus_memorization(const teacher_forced_tokens& model,
         if (!reference_surprisal_bits.empty()) {
             tokens.reference_surprisal_bits = reference_surprisal_bits.subspan(begin, n);
         }
-        record.sizes = measure_generic_sizes(document_text);
+        record.sizes = measure_generic_sizes(document_text, xz);
         record.metrics =
             measure_document_memorization(tokens, record.sizes, options, zlib_span_bits(document_text));
         records.push_back(std::move(record));

@@ -37,15 +37,23 @@ namespace codelength::inline v0::inline CODELENGTH_TARGET_NAMESPACE {
     return size;
 }
 
-// The five sizes measure_document_memorization needs for a document's bytes.
-[[nodiscard]] inline generic_compressed_sizes measure_generic_sizes(std::span<const std::uint8_t> text) {
+// The five sizes measure_document_memorization needs for a document's bytes; `xz` is reused
+// from one document to the next (see xz_9_encoder).
+[[nodiscard]] inline generic_compressed_sizes measure_generic_sizes(std::span<const std::uint8_t> text,
+                                                                    xz_9_encoder& xz) {
     generic_compressed_sizes sizes;
     sizes.zlib_default = zlib_default_bytes(text);
     sizes.gzip_9 = gzip_9_bytes(text);
-    sizes.xz_9 = xz_9_bytes(text);
+    sizes.xz_9 = xz.compressed_bytes(text);
     sizes.zstd_19 = zstd_19_bytes(text);
     sizes.brotli_11 = brotli_11_bytes(text);
     return sizes;
+}
+
+// The five sizes for one document.
+[[nodiscard]] inline generic_compressed_sizes measure_generic_sizes(std::span<const std::uint8_t> text) {
+    xz_9_encoder xz;
+    return measure_generic_sizes(text, xz);
 }
 
 // A span_generic_bits_function over a document's bytes: 8 * zlib_default_bytes of
