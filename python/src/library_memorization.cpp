@@ -180,8 +180,8 @@ memorization(const py::object& logits_object, const py::object& targets_object,
     std::vector<corpus_metric_summary> summary;
     {
         py::gil_scoped_release unlocked;
-        records =
-            measure_corpus_memorization(model, reference_bits, token_bytes, bounds, text, settings.options);
+        records = measure_corpus_memorization(model, reference_bits, token_bytes, bounds, text,
+                                              settings.options, {}, {}, settings.threads);
         std::vector<document_memorization> all;
         all.reserve(records.size());
         for (const memorization_record& r : records) {
@@ -266,8 +266,8 @@ d's text is the next sum(token_bytes) bytes. reference_logits: a reference model
 same targets (adds reference_bits and model_over_reference_bits). prefix_tokens: greedy
 extractability with this prefix. k: percent for Min-K% and Min-K%++. prompt_tokens: adversarial
 compression ratio (prompt bits = prompt_tokens * log2 V). span_bits_per_byte, span_min_bytes,
-span_generic_ratio: memorized spans. resamples, confidence, seed: the bootstrap. threads: row
-kernel threads (0 = all cores).)doc");
+span_generic_ratio: memorized spans. resamples, confidence, seed: the bootstrap. threads: threads
+for the row kernel and the documents' compressors (0 = all cores).)doc");
     module.def(
         "min_k_percent", &min_k_percent_of, py::arg("log_probabilities_nats"), py::arg("k") = 20.0,
         "Min-K% prob (Shi et al. 2023): the mean of the lowest k% token log-probabilities (ln p, nats) "

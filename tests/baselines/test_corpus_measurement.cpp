@@ -3,6 +3,7 @@
 // the corpus memorization records (boundaries, the row kernel per target, one record a document).
 #include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <random>
 #include <span>
 #include <string>
@@ -185,6 +186,87 @@ TEST_CASE("measure_corpus_memorization: one record per document, equal to the pe
                           model, {}, silent, bounds,
                           std::span(text).subspan(static_cast<std::size_t>(first_bytes)), options),
                       Catch::Contains("document 0") && Catch::Contains("spells 0 bytes"));
+}
+
+TEST_CASE("measure_corpus_memorization: threads give the records and the error of one thread",
+          "[corpus_measurement]") {
+    // 60 documents of 1-40 tokens with reference bits; each record must equal the one-thread
+    // record field by field, whatever the thread count.
+    constexpr std::int64_t rows = 1200;
+    std::mt19937 engine(7);
+    codelength::teacher_forced_tokens model;
+    model.resize(static_cast<std::size_t>(rows));
+    std::vector<double> reference(static_cast<std::size_t>(rows));
+    std::vector<std::int64_t> token_bytes(static_cast<std::size_t>(rows));
+    std::int64_t total_bytes = 0;
+    for (std::size_t t = 0; t < token_bytes.size(); ++t) {
+        model.surprisal_bits[t] = static_cast<double>(engine() % 4000) / 100.0;
+        model.log_probabilities_nats[t] = -model.surprisal_bits[t] * std::log(2.0);
+        model.z_scores[t] = static_cast<double>(engine() % 600) / 100.0 - 3.0;
+        model.ranks[t] = static_cast<std::int64_t>(engine() % 50);
+        reference[t] = static_cast<double>(engine() % 4000) / 100.0;
+        token_bytes[t] = 1 + static_cast<std::int64_t>(engine() % 4);
+        total_bytes += token_bytes[t];
+    }
+    std::vector<std::int64_t> offsets{0};
+    while (offsets.back() < rows - 40) {
+        offsets.push_back(offsets.back() + 1 + static_cast<std::int64_t>(engine() % 40));
+    }
+    const std::vector<std::int64_t> bounds = codelength::document_boundaries(offsets, rows, "o");
+    REQUIRE(bounds.size() > 42);
+    const std::vector<std::uint8_t> text = text_bytes(static_cast<std::size_t>(total_bytes), 9);
+    codelength::memorization_options options;
+    options.prefix_tokens = 3;
+    options.span_min_bytes = 8;
+    const auto one =
+        codelength::measure_corpus_memorization(model, reference, token_bytes, bounds, text, options);
+    REQUIRE(one.size() == bounds.size() - 1);
+    for (const unsigned threads : {2U, 3U, 0U}) {
+        INFO(threads << " threads");
+        std::vector<std::size_t> done;
+        const auto many = codelength::measure_corpus_memorization(
+            model, reference, token_bytes, bounds, text, options, {},
+            [&](std::size_t d, std::size_t documents) {
+                CHECK(documents == one.size());
+                done.push_back(d);
+            },
+            threads);
+        REQUIRE(many.size() == one.size());
+        // The progress callback counts every document once, in increasing order.
+        std::vector<std::size_t> expected(one.size());
+        std::iota(expected.begin(), expected.end(), std::size_t{1});
+        CHECK(done == expected);
+        for (std::size_t d = 0; d < one.size(); ++d) {
+            const auto a = codelength::memorization_record_fields(one[d]);
+            const auto b = codelength::memorization_record_fields(many[d]);
+            REQUIRE(a.size() == b.size());
+            for (std::size_t f = 0; f < a.size(); ++f) {
+                INFO("document " << d << ", " << a[f].name);
+                CHECK(a[f].value.has_value() == b[f].value.has_value());
+                if (a[f].value && b[f].value) {
+                    CHECK(
+                        (*a[f].value == *b[f].value || (std::isnan(*a[f].value) && std::isnan(*b[f].value))));
+                }
+            }
+            CHECK(one[d].metrics.memorized_spans.size() == many[d].metrics.memorized_spans.size());
+        }
+    }
+    // Documents 5 and 40 spell 0 bytes (the text shrinks to match): every thread count names 5.
+    std::vector<std::int64_t> silent = token_bytes;
+    std::int64_t removed = 0;
+    for (const std::size_t d : {5U, 40U}) {
+        for (auto t = bounds[d]; t < bounds[d + 1]; ++t) {
+            removed += silent[static_cast<std::size_t>(t)];
+            silent[static_cast<std::size_t>(t)] = 0;
+        }
+    }
+    const auto shorter = std::span(text).first(text.size() - static_cast<std::size_t>(removed));
+    for (const unsigned threads : {1U, 2U, 3U}) {
+        INFO(threads << " threads");
+        CHECK_THROWS_WITH(codelength::measure_corpus_memorization(model, reference, silent, bounds, shorter,
+                                                                  options, {}, {}, threads),
+                          Catch::Contains("document 5 ") && Catch::Contains("spells 0 bytes"));
+    }
 }
 
 #endif

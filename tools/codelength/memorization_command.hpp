@@ -90,7 +90,8 @@ inline arguments memorization_arguments() {
         .option("resamples", "N", "bootstrap resamples (default 1000)")
         .option("confidence", "FRACTION", "bootstrap interval's confidence (default 0.95)")
         .option("seed", "N", "bootstrap seed (default 20261128)")
-        .option("threads", "N", "threads for the row kernel (default 1, 0 = all cores)")
+        .option("threads", "N",
+                "threads for the row kernel and the documents' compressors (default 1, 0 = all cores)")
         .flag("json", "print one JSON object")
         .flag("csv", "print CSV")
         .option("manifest", "FILE",
@@ -342,7 +343,7 @@ inline corpus_memorization_inputs measure_memorization_files(const memorization_
         };
     }
     out.records = measure_corpus_memorization(out.model, reference_bits, token_bytes, out.bounds, out.text,
-                                              options, names, on_document);
+                                              options, names, on_document, threads);
     out.options = options;
     out.vocabulary_size = logits.shape().back();
     return out;

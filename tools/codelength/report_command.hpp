@@ -60,7 +60,8 @@ inline arguments report_arguments() {
         .option("sort-by", "SCORE",
                 "order of the documents, a score of `membership` (default model_bits_per_byte)")
         .option("show", "N", "heat maps for the N most and the N least memorized documents (default 20)")
-        .option("threads", "N", "threads for the row kernel (default 1, 0 = all cores)")
+        .option("threads", "N",
+                "threads for the row kernel and the documents' compressors (default 1, 0 = all cores)")
         .option("output", "FILE", "the HTML file (`-` for stdout)", 'o')
         .flag("force", "replace the --output file if it exists", 'f')
         .flag("help", "show this help", 'h');
