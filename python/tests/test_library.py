@@ -369,6 +369,12 @@ def test_memorization_equals_the_cli_json(tmp_path):
     spelled = inputs["text"][:int(inputs["token_bytes"].reshape(-1)[:50].sum())]
     assert first["zlib_bytes"] == len(zlib.compress(spelled))
     assert first["bytes"] == len(spelled)
+    # Threads measure the documents in parallel: the same result, and the CLI's with --threads.
+    for threads in (2, 0):
+        assert codelength.memorization(**inputs, prefix_tokens=10, prompt_tokens=4, k=10.0, span_min_bytes=8,
+                                       resamples=200, seed=5, threads=threads).to_dict() == expected
+    assert cli_memorization(tmp_path, inputs, "--prefix", 10, "--prompt-tokens", 4, "--k", 10,
+                            "--span-min-bytes", 8, "--resamples", 200, "--seed", 5, "--threads", 3) == expected
 
 
 @needs_cli

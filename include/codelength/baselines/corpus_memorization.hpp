@@ -302,16 +302,15 @@ struct corpus_memorization_names {
             }
             try {
                 measure(d, xz);
-            } catch (...) {
+                if (on_document) {
+                    const std::lock_guard lock(progress_mutex);
+                    on_document(++done, documents);
+                }
+            } catch (...) { // a callback's exception counts as this document's
                 errors[d] = std::current_exception();
                 for (std::size_t seen = lowest_failed.load();
                      d < seen && !lowest_failed.compare_exchange_weak(seen, d);) {
                 }
-                continue;
-            }
-            if (on_document) {
-                const std::lock_guard lock(progress_mutex);
-                on_document(++done, documents);
             }
         }
     };
