@@ -184,8 +184,8 @@ def progress_fifo_checks(rng):
     tokens = [2400, 300, 200, 150, 100]
     lines = []
     for i, n in enumerate(tokens):
-        # Few documents (four in the first shard, one in each other): each costs an xz -9 run,
-        # about a second under the sanitizers.
+        # Few documents (four in the first shard, one in each other): each costs xz -9, zstd -19
+        # and brotli -q 11 runs, slow under the sanitizers.
         lengths = np.full(max(1, n // 600), 600)
         token_bytes = rng.integers(1, 4, n)
         save(f"pl{i}.npy", (rng.standard_normal((n, 40)) * 3).astype(np.float32))

@@ -227,6 +227,14 @@ def main():
     check("class=\"m\"" in text.split("id=\"documents\"")[1], "memorized spans are outlined")
     check("\ufffd" in report.docs[shown.index(2)]["text"], "invalid UTF-8 shows as U+FFFD")
 
+    # --threads measures the documents in parallel: the same file, byte for byte.
+    for threads in (2, 3):
+        threaded = path_of(f"threads{threads}.html")
+        result = run(*base, *spans, "--threads", threads, "-o", threaded)
+        check(result.returncode == 0, f"report --threads {threads}: exit {result.returncode}: {result.stderr}")
+        with open(out, "rb") as a, open(threaded, "rb") as b:
+            check(a.read() == b.read(), f"report --threads {threads} differs from one thread's")
+
     # -o refuses to replace without -f; -f replaces.
     before = os.path.getmtime(out), open(out, "rb").read()
     result = run(*base, "-o", out)

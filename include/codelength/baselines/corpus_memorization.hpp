@@ -21,6 +21,7 @@
 #include "codelength/core/config.hpp"
 #include "codelength/core/error.hpp"
 #include "codelength/core/matrix_view.hpp"
+#include "codelength/core/thread_count.hpp"
 #include "codelength/metrics/memorization.hpp"
 #include "codelength/metrics/min_k.hpp"
 #include "codelength/numerics/row_kernel.hpp"
@@ -273,22 +274,9 @@ struct corpus_memorization_names {
         record.metrics =
             measure_document_memorization(tokens, record.sizes, options, zlib_span_bits(document_text));
     };
-    if (threads == 0) {
-        threads = std::max(1U, std::thread::hardware_concurrency());
-    }
-    threads = static_cast<unsigned>(std::min<std::size_t>(threads, documents));
-    if (threads <= 1) {
-        xz_9_encoder xz;
-        for (std::size_t d = 0; d < documents; ++d) {
-            measure(d, xz);
-            if (on_document) {
-                on_document(d + 1, documents);
-            }
-        }
-        return records;
-    }
-    // Workers take the next document in order; after a failure they skip the documents above
-    // the lowest failed one but still measure those below it, so that one is found.
+    // Workers (the calling thread and threads - 1 more) take the next document in order; after a
+    // failure they skip the documents above the lowest failed one but still measure those below
+    // it, so that one is found, as one thread would find it.
     std::atomic<std::size_t> next{0};
     std::atomic<std::size_t> lowest_failed{documents};
     std::vector<std::exception_ptr> errors(documents);
@@ -315,12 +303,12 @@ struct corpus_memorization_names {
         }
     };
     {
-        // The calling thread is one of the workers; the jthreads join when the block ends, also
-        // when starting one throws.
+        // The jthreads join when the block ends, also when starting one throws.
         std::vector<std::jthread> workers;
-        workers.reserve(threads - 1);
+        const unsigned threads_used = detail::thread_count(threads, documents);
+        workers.reserve(threads_used - 1);
         try {
-            for (unsigned w = 1; w < threads; ++w) {
+            for (unsigned w = 1; w < threads_used; ++w) {
                 workers.emplace_back(work);
             }
         } catch (...) {

@@ -13,6 +13,7 @@
 #include "codelength/core/error.hpp"
 #include "codelength/core/half_types.hpp"
 #include "codelength/core/matrix_view.hpp"
+#include "codelength/core/thread_count.hpp"
 #include "codelength/numerics/row_kernel_scalar.hpp"
 #include "codelength/numerics/row_statistics.hpp"
 #if defined(CODELENGTH_DISPATCH)
@@ -110,9 +111,7 @@ void evaluate_rows_with(matrix_view<Element> logits, std::span<const std::int64_
                       : compute_row_statistics(logits.row(r), t, first_row_index + r, options.kernel);
         }
     };
-    unsigned threads =
-        options.threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : options.threads;
-    threads = static_cast<unsigned>(std::min<std::int64_t>(threads, std::max<std::int64_t>(rows, 1)));
+    const unsigned threads = thread_count(options.threads, static_cast<std::uint64_t>(rows));
     if (threads <= 1) {
         run(0, rows);
         return;
