@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -13,6 +14,9 @@
 #include "support/catch.hpp"
 #include "support/kernel_paths.hpp"
 #include "support/rows.hpp"
+#if defined(CODELENGTH_USE_XSIMD)
+#include "codelength/numerics/row_kernel_simd.hpp" // this unit's target's kernel, tested directly
+#endif
 
 namespace {
 
@@ -418,3 +422,56 @@ TEST_CASE("the total over 10^7 float32 tokens is within 1e-7 relative of the ref
     INFO("relative error " << relative);
     CHECK(relative < 1e-7);
 }
+
+#if defined(CODELENGTH_USE_XSIMD)
+namespace {
+
+// Pass 2 of one chunk both ways, its exp in a loop of its own and in the sums loop: the same
+// double sums, bit for bit (NaN for NaN).
+template <bool Clamp, class Float>
+void check_both_loop_structures(const std::vector<Float>& chunk, Float max_logit) {
+    const auto n = static_cast<std::int64_t>(chunk.size());
+    const auto staged = codelength::detail::moments_of_chunk<Clamp, Float, true>(chunk.data(), n, max_logit);
+    const auto single = codelength::detail::moments_of_chunk<Clamp, Float, false>(chunk.data(), n, max_logit);
+    INFO("n = " << n << ", clamp " << Clamp << ", sums " << staged.sum << " / " << single.sum);
+    CHECK(std::memcmp(&staged, &single, sizeof staged) == 0);
+}
+
+template <class Float>
+void check_loop_structures_on_random_chunks() {
+    std::mt19937 generator(20261207);
+    std::normal_distribution<Float> normal(Float(0), Float(4));
+    const std::int64_t largest = codelength::detail::simd_chunk_elements<Float>;
+    for (const std::int64_t n :
+         {std::int64_t{1}, std::int64_t{3}, std::int64_t{8}, std::int64_t{17}, std::int64_t{63},
+          std::int64_t{100}, std::int64_t{1000}, largest - 5, largest}) {
+        std::vector<Float> chunk(static_cast<std::size_t>(n));
+        for (auto& v : chunk) {
+            v = normal(generator);
+        }
+        const Float max_logit = *std::max_element(chunk.begin(), chunk.end());
+        check_both_loop_structures<false>(chunk, max_logit);
+        check_both_loop_structures<true>(chunk, max_logit);
+        // Entries below the clamp's floor and -inf contribute 0 in both.
+        for (std::size_t i = 0; i < chunk.size(); i += 5) {
+            chunk[i] = i % 10 == 0 ? -std::numeric_limits<Float>::infinity() : max_logit - Float(900);
+        }
+        check_both_loop_structures<true>(chunk, max_logit);
+        if (n > 2) { // a NaN poisons both
+            chunk[static_cast<std::size_t>(n / 2)] = std::numeric_limits<Float>::quiet_NaN();
+            const auto staged =
+                codelength::detail::moments_of_chunk<true, Float, true>(chunk.data(), n, max_logit);
+            const auto single =
+                codelength::detail::moments_of_chunk<true, Float, false>(chunk.data(), n, max_logit);
+            CHECK((std::isnan(staged.sum_d) && std::isnan(single.sum_d)));
+        }
+    }
+}
+
+} // namespace
+
+TEST_CASE("pass 2 gives the same sums with its exp in a loop of its own or not", "[numerics]") {
+    check_loop_structures_on_random_chunks<float>();
+    check_loop_structures_on_random_chunks<double>();
+}
+#endif

@@ -245,7 +245,8 @@ chunk_scan<Float> scan_chunk(const Float* z, std::int64_t n, bool scored, Float 
 
 // Whether pass 2 computes exp in a loop of its own (see moments_of_chunk). Measured on an AMD
 // Zen 5 against the single loop: SSE2 +9-13%, AVX2 +8-11% (bfloat16 +24-30%), but AVX-512 out of
-// cache -10%, where the 16 KiB buffer competes in L1 with the prefetched next chunk.
+// cache -10%, where the 16 KiB buffer competes in L1 with the prefetched next chunk. NEON's
+// 128-bit vectors follow SSE2 (not timed: ARM runs only under emulation here).
 template <class Float>
 inline constexpr bool exp_loop_of_its_own = sizeof(xsimd::batch<Float>) <= 32;
 
@@ -259,12 +260,13 @@ inline constexpr bool exp_loop_of_its_own = sizeof(xsimd::batch<Float>) <= 32;
 // the sums loop reads it: each exp is a chain of about ten dependent operations, which the core
 // overlaps better without the accumulators' work between them. The operations and their order
 // are the same either way, so are the sums.
-template <bool Clamp, class Float>
+// (Staged chooses the structure; tests run both.)
+template <bool Clamp, class Float, bool Staged = exp_loop_of_its_own<Float>>
 chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
                                const char* upcoming = nullptr, std::int64_t upcoming_bytes = 0) noexcept {
     using batch = xsimd::batch<Float>;
     constexpr auto lanes = static_cast<std::int64_t>(batch::size);
-    constexpr bool staged = exp_loop_of_its_own<Float>;
+    constexpr bool staged = Staged;
     const batch m(max_logit);
     const batch floor_d(simd_exp_floor<Float>);
     // d is clamped at floor_d, where exp(d) < 5e-38 (float) or 1e-304 (double) against the
@@ -339,7 +341,8 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
         return e;
     };
     std::int64_t i = 0;
-    // Four vectors per step give the out-of-order core four independent exp chains.
+    // Four vectors per step give the out-of-order core four independent exp chains (single loop)
+    // and the sums two independent chains each.
     for (; i + 4 * lanes <= n; i += 4 * lanes) {
         if constexpr (!staged) {
             prefetch_upcoming();
