@@ -266,7 +266,6 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
                                const char* upcoming = nullptr, std::int64_t upcoming_bytes = 0) noexcept {
     using batch = xsimd::batch<Float>;
     constexpr auto lanes = static_cast<std::int64_t>(batch::size);
-    constexpr bool staged = Staged;
     const batch m(max_logit);
     const batch floor_d(simd_exp_floor<Float>);
     // d is clamped at floor_d, where exp(d) < 5e-38 (float) or 1e-304 (double) against the
@@ -297,8 +296,8 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
             prefetched_bytes += 128;
         }
     };
-    alignas(64) std::array<Float, static_cast<std::size_t>(staged ? simd_chunk_elements<Float> : 0)> exps;
-    if constexpr (staged) {
+    alignas(64) std::array<Float, static_cast<std::size_t>(Staged ? simd_chunk_elements<Float> : 0)> exps;
+    if constexpr (Staged) {
         const std::int64_t vector_end = n - n % lanes;
         std::int64_t i = 0;
         for (; i + 2 * lanes <= vector_end; i += 2 * lanes) {
@@ -325,11 +324,12 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
         c += (s - (total - b_part)) + (b - b_part); // the exact rounding error of s + b
         s = total;
     };
-    // Returns e of the vector at i and adds e d, e d^2 into t, q.
+    // Returns e of the vector at i and adds e d, e d^2 into t, q. d is computed again rather than
+    // stored by the exp loop: a second buffer measured slower than the subtraction.
     auto accumulate = [&](std::int64_t i, batch& t, batch& q) {
         const batch d = batch::load_unaligned(z + i) - m;
         batch e;
-        if constexpr (staged) {
+        if constexpr (Staged) {
             e = batch::load_aligned(exps.data() + i);
         } else {
             e = exp_of(d);
@@ -344,7 +344,7 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
     // Four vectors per step give the out-of-order core four independent exp chains (single loop)
     // and the sums two independent chains each.
     for (; i + 4 * lanes <= n; i += 4 * lanes) {
-        if constexpr (!staged) {
+        if constexpr (!Staged) {
             prefetch_upcoming();
             prefetch_upcoming();
         }
