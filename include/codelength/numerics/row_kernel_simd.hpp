@@ -258,8 +258,8 @@ inline constexpr bool exp_loop_of_its_own = sizeof(xsimd::batch<Float>) <= 32;
 // Clamp = false is for chunks whose smallest entry is known to be >= max_logit + floor.
 // Where exp_loop_of_its_own, a first loop writes e of every whole vector into an L1 buffer and
 // the sums loop reads it: each exp is a chain of about ten dependent operations, which the core
-// overlaps better without the accumulators' work between them. The operations and their order
-// are the same either way, so are the sums.
+// overlaps better without the accumulators' work between them. The arithmetic and its order
+// are the same either way, so are the sums' bits.
 // (Staged chooses the structure; tests run both.)
 template <bool Clamp, class Float, bool Staged = exp_loop_of_its_own<Float>>
 chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
@@ -309,8 +309,10 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
             exp_of(batch::load_unaligned(z + i) - m).store_aligned(exps.data() + i);
         }
     }
-    // Two independent sets of accumulators keep the adds' latency off the critical path.
-    batch t0(Float(0)), t1(Float(0)), q0(Float(0)), q1(Float(0));
+    // Four independent pairs of accumulators keep the latency of their adds and fused
+    // multiply-adds off the critical path (with two, q's chain of fmas bounded the sums loop).
+    batch t0(Float(0)), t1(Float(0)), t2(Float(0)), t3(Float(0));
+    batch q0(Float(0)), q1(Float(0)), q2(Float(0)), q3(Float(0));
     // sum e, which the surprisal depends on, is compensated: each step's (up to four) vectors of
     // e are added pairwise, relative error <= 2u (u = 2^-24) for these nonnegative terms, and
     // the step sums go through Knuth's TwoSum, so s + c equals the sum of the step sums up to
@@ -325,13 +327,19 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
         s = total;
     };
     // Returns e of the vector at i and adds e d, e d^2 into t, q. d is computed again rather than
-    // stored by the exp loop: a second buffer measured slower than the subtraction.
+    // stored by the exp loop: a second buffer measured slower than the subtraction. After the
+    // exp loop, d = fma(z, 1, -max) gives the same bits as z - max on the multiply-add ports,
+    // which the sums loop leaves idle while its adds queue for theirs.
+    const batch one(Float(1));
+    const batch minus_m = -m;
     auto accumulate = [&](std::int64_t i, batch& t, batch& q) {
-        const batch d = batch::load_unaligned(z + i) - m;
+        batch d;
         batch e;
         if constexpr (Staged) {
+            d = xsimd::fma(batch::load_unaligned(z + i), one, minus_m);
             e = batch::load_aligned(exps.data() + i);
         } else {
+            d = batch::load_unaligned(z + i) - m;
             e = exp_of(d);
         }
         const batch dc = clamped_d(d);
@@ -350,8 +358,8 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
         }
         const batch e0 = accumulate(i, t0, q0);
         const batch e1 = accumulate(i + lanes, t1, q1);
-        const batch e2 = accumulate(i + 2 * lanes, t0, q0);
-        const batch e3 = accumulate(i + 3 * lanes, t1, q1);
+        const batch e2 = accumulate(i + 2 * lanes, t2, q2);
+        const batch e3 = accumulate(i + 3 * lanes, t3, q3);
         add_step((e0 + e1) + (e2 + e3));
     }
     for (; i + 2 * lanes <= n; i += 2 * lanes) {
@@ -363,8 +371,9 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
         add_step(accumulate(i, t0, q0));
         i += lanes;
     }
-    chunk_moments result{lanes_sum_in_double(s) + lanes_sum_in_double(c), lanes_sum_in_double(t0 + t1),
-                         lanes_sum_in_double(q0 + q1)};
+    chunk_moments result{lanes_sum_in_double(s) + lanes_sum_in_double(c),
+                         lanes_sum_in_double((t0 + t1) + (t2 + t3)),
+                         lanes_sum_in_double((q0 + q1) + (q2 + q3))};
     for (; i < n; ++i) { // the tail, with the scalar kernel's double arithmetic
         const double d = std::max(static_cast<double>(z[i]) - static_cast<double>(max_logit),
                                   static_cast<double>(simd_exp_floor<Float>));
