@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <ctime>
-#include <random>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "codelength/numerics/row_kernel_simd.hpp"
 
 namespace {
@@ -19,15 +19,11 @@ namespace detail = codelength::detail;
 
 constexpr std::int64_t chunk = detail::simd_chunk_elements<float>;
 
-// One chunk of logits like bench_support's rows: N(0, 3), every 997th far above the rest.
+// One chunk of bench_support's logits.
 const std::vector<float>& chunk_logits() {
     static const std::vector<float> values = [] {
         std::vector<float> z(static_cast<std::size_t>(chunk));
-        std::mt19937 generator(42);
-        std::normal_distribution<float> normal(0.0F, 3.0F);
-        for (std::size_t i = 0; i < z.size(); ++i) {
-            z[i] = normal(generator) + (i % 997 == 0 ? 12.0F : 0.0F);
-        }
+        std::generate(z.begin(), z.end(), codelength::bench::llm_like_logits{});
         return z;
     }();
     return values;
@@ -45,12 +41,13 @@ double thread_cpu_ns() {
 double core_ghz() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     static const double ghz = [] {
-        std::int64_t adds = 400'000'000;
+        constexpr std::int64_t chain = 400'000'000;
+        std::int64_t adds = chain;
         std::int64_t x = 0;
         const double start = thread_cpu_ns();
         __asm__ volatile("1: add $1, %0\n add $1, %0\n add $1, %0\n add $1, %0\n sub $4, %1\n jnz 1b"
                          : "+r"(x), "+r"(adds));
-        return 400'000'000.0 / (thread_cpu_ns() - start);
+        return static_cast<double>(chain) / (thread_cpu_ns() - start);
     }();
     return ghz;
 #else

@@ -22,15 +22,30 @@ inline constexpr std::size_t buffer_bytes = std::size_t{256} << 20U;
 template <class Element>
 using aligned_vector = std::vector<Element, xsimd::aligned_allocator<Element, 64>>;
 
-// LLM-like rows: most logits N(0, 3), with every 997th far above the rest.
+// LLM-like logits, one per call: most N(0, 3), with every 997th far above the rest; seeded, so
+// every benchmark program sees the same sequence.
+class llm_like_logits {
+public:
+    float operator()() {
+        const float v = m_normal(m_generator) + (m_index % 997 == 0 ? 12.0F : 0.0F);
+        ++m_index;
+        return v;
+    }
+
+private:
+    std::mt19937 m_generator{42};
+    std::normal_distribution<float> m_normal{0.0F, 3.0F};
+    std::size_t m_index = 0;
+};
+
+// LLM-like rows (llm_like_logits) filling buffer_bytes.
 template <class Element>
 const aligned_vector<Element>& logits_buffer() {
     static const aligned_vector<Element> buffer = [] {
         aligned_vector<Element> values(buffer_bytes / sizeof(Element));
-        std::mt19937 generator(42);
-        std::normal_distribution<float> normal(0.0F, 3.0F);
+        llm_like_logits next;
         for (std::size_t i = 0; i < values.size(); ++i) {
-            const float v = normal(generator) + (i % 997 == 0 ? 12.0F : 0.0F);
+            const float v = next();
             if constexpr (std::is_same_v<Element, float>) {
                 values[i] = v;
             } else {

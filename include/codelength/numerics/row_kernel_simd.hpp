@@ -350,7 +350,7 @@ chunk_moments moments_of_chunk(const Float* z, std::int64_t n, Float max_logit,
     };
     std::int64_t i = 0;
     // Four vectors per step give the out-of-order core four independent exp chains (single loop)
-    // and the sums two independent chains each.
+    // and each accumulator pair a chain of its own.
     for (; i + 4 * lanes <= n; i += 4 * lanes) {
         if constexpr (!Staged) {
             prefetch_upcoming();
