@@ -435,6 +435,40 @@ byte_vector pinned_text(std::size_t size) {
 
 } // namespace
 
+TEST_CASE("context_mixing_model's prefetch_byte hint changes no prediction", "[models][context_mixing]") {
+    // At 8 MiB, text, noise and text again: hash slots are replaced and matches start and fail.
+    const std::uint32_t seed = 20261207;
+    INFO("seed " << seed);
+    byte_vector data = english_like(60000, seed);
+    const byte_vector noise = random_bytes(20000, seed + 1);
+    data.insert(data.end(), noise.begin(), noise.end());
+    const byte_vector again = english_like(60000, seed);
+    data.insert(data.end(), again.begin(), again.end());
+    const context_mixing_options tiny{8};
+    context_mixing_model plain(tiny);
+    context_mixing_model hinted(tiny); // told each byte before its bits
+    context_mixing_model misled(tiny); // told a byte that differs in one bit, or told mid-byte
+    std::size_t position = 0;
+    for (const std::uint8_t c : data) {
+        hinted.prefetch_byte(c);
+        const auto wrong_bit = static_cast<int>(position % 9); // 8: the right byte
+        misled.prefetch_byte(wrong_bit == 8 ? c : static_cast<std::uint8_t>(c ^ (1U << wrong_bit)));
+        for (int k = 7; k >= 0; --k) {
+            const int bit = (c >> k) & 1;
+            const std::uint32_t p = plain.p1();
+            REQUIRE(hinted.p1() == p);
+            REQUIRE(misled.p1() == p);
+            plain.update(bit);
+            hinted.update(bit);
+            misled.update(bit);
+            if (k == 4) {
+                misled.prefetch_byte(c); // within a byte: ignored
+            }
+        }
+        ++position;
+    }
+}
+
 TEST_CASE("context_mixing_model predicts what its version 1 predicted", "[models][context_mixing]") {
     // The FNV-1a hash of every p1() over 200,000 bytes, as version 1 of the model predicts them;
     // the same with GCC 12 and Clang 14, with and without -march=native, and with the portable
@@ -443,13 +477,19 @@ TEST_CASE("context_mixing_model predicts what its version 1 predicted", "[models
     STATIC_REQUIRE(context_mixing_model::version == 1);
     const byte_vector data = pinned_text(200000);
     REQUIRE(std::count(data.begin(), data.end(), std::uint8_t{'\n'}) > 500);
-    context_mixing_model model({8});
-    std::uint64_t hash = 1469598103934665603ULL;
-    for (const std::uint8_t c : data) {
-        for (int k = 7; k >= 0; --k) {
-            hash = (hash ^ model.p1()) * 1099511628211ULL;
-            model.update((c >> k) & 1);
+    for (const bool hinted : {false, true}) {
+        INFO("prefetch_byte " << hinted);
+        context_mixing_model model({8});
+        std::uint64_t hash = 1469598103934665603ULL;
+        for (const std::uint8_t c : data) {
+            if (hinted) {
+                model.prefetch_byte(c);
+            }
+            for (int k = 7; k >= 0; --k) {
+                hash = (hash ^ model.p1()) * 1099511628211ULL;
+                model.update((c >> k) & 1);
+            }
         }
+        CHECK(hash == 0x92b85d24cbccdfc3ULL);
     }
-    CHECK(hash == 0x92b85d24cbccdfc3ULL);
 }

@@ -153,6 +153,7 @@ double encode_bytes_binary(Model& model, std::span<const std::uint8_t> input, st
     double ideal_bits = 0;
     for (std::size_t i = 0; i < input.size(); ++i) {
         const unsigned byte = input[i];
+        model_prefetch_byte(model, input[i]);
         for (int b = 7; b >= 0; --b) {
             const int bit = static_cast<int>((byte >> static_cast<unsigned>(b)) & 1U);
             const std::uint32_t p1 = detail::clamped_p1<bits>(model_p1(model));

@@ -336,6 +336,17 @@ template <class Model>
     }
 }
 
+// Before the first bit of each byte, coders that know the byte (encoders, code-length loops)
+// pass it to a binary model's optional prefetch_byte(std::uint8_t): a hint with which the model
+// can load what that byte's bits need ahead of them (context_mixing_model does). Predictions
+// must not depend on it. Does nothing for models without it.
+template <class Model>
+void model_prefetch_byte(Model& model, std::uint8_t byte) noexcept {
+    if constexpr (requires { model.prefetch_byte(byte); }) {
+        model.prefetch_byte(byte);
+    }
+}
+
 // Teaches a binary model the bit that occurred (0 or 1).
 template <class Model>
 void model_update_bit(Model& model, int bit) {

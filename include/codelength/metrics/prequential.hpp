@@ -38,6 +38,7 @@ template <class Model>
         constexpr std::uint64_t one = std::uint64_t{1} << b;
         double bits = 0;
         for (const std::uint8_t byte : bytes) {
+            model_prefetch_byte(model, byte);
             for (int k = 7; k >= 0; --k) {
                 const int bit = (byte >> static_cast<unsigned>(k)) & 1;
                 std::uint64_t p1 = model_p1(model);

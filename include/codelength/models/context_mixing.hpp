@@ -10,6 +10,7 @@
 //   codelength::context_mixing_model model;   // 256 MiB; context_mixing_model({16}) for 16 MiB
 //   codelength::binary_encoder<12> encoder(bytes);
 //   for each bit of each byte, MSB first: encoder.encode_bit(bit, model.p1()); model.update(bit);
+//   (an encoder may first call model.prefetch_byte(byte) for each byte: faster, same predictions)
 //
 // Memory: memory_bytes() is the exact heap use (the object itself is about 1 KiB). With
 // M = memory_mib << 20 and F = fixed_memory_bytes = 4,549,120 (order-0/1 states, state maps,
@@ -108,9 +109,35 @@ public:
     // p(next bit = 1) * 2^12, in [1, 4095].
     [[nodiscard]] std::uint32_t p1() const noexcept { return static_cast<std::uint32_t>(m_p); }
 
+    // A hint for encoders, which know each byte before coding it: called before the first bit of
+    // a byte with that byte, it lets the model load the table lines of the byte's second nibble
+    // and of the next byte's first nibble four bits ahead, for the bits that will come, instead
+    // of one bit ahead for both values a bit could take. Predictions are the same with or
+    // without it, and with a wrong byte (the hint is dropped at the first bit that differs).
+    // Ignored when called within a byte.
+    void prefetch_byte(std::uint8_t byte) noexcept {
+        if (m_bit_count != 0) {
+            return;
+        }
+        m_lookahead = 256U | byte;
+        const std::uint32_t high_nibble = 16U | static_cast<std::uint32_t>(byte) >> 4; // m_partial at bit 4
+        const std::uint32_t b = high_nibble & 1U;
+        for (std::size_t i = 0; i < hashed_contexts; ++i) {
+            const std::uint64_t nibble = nibble_hash(m_context_hashes[i], high_nibble);
+            m_prepared_nibbles[b][i] = nibble;
+            detail::cm::prefetch(&m_buckets[bucket_index(m_context_hashes[i], nibble)]);
+        }
+        m_prepared = 1U << b;
+    }
+
     // Learns `bit` (0 or 1; any nonzero value counts as 1) and predicts the next one.
     void update(int bit) noexcept {
         bit = bit != 0 ? 1 : 0;
+        if (m_lookahead != 0 &&
+            ((m_lookahead >> (7 - m_bit_count)) & 1U) != static_cast<std::uint32_t>(bit)) {
+            m_lookahead = 0; // not the hinted byte: what was prepared for it is not used
+            m_prepared = 0;
+        }
         for (std::size_t i = 0; i < state_contexts; ++i) {
             std::uint8_t& state = *m_states[i];
             state = detail::cm::bit_histories.next[state][static_cast<std::size_t>(bit)];
@@ -127,18 +154,28 @@ public:
             m_match_length = 0; // the match failed within this byte
         }
         if (m_bit_count == 8) {
+            m_lookahead = 0;
             end_byte(static_cast<std::uint8_t>(m_partial & 255U));
             m_partial = 1;
             m_bit_count = 0;
             m_node = 1;
             byte_contexts(bit);
             nibble_contexts(bit);
+            if (m_match_length > 0) {
+                prefetch_byte(static_cast<std::uint8_t>(m_expected_byte)); // the match's guess
+            }
         } else if (m_bit_count == 4) {
             m_node = 1;
             nibble_contexts(bit);
         }
         predict();
-        if (m_bit_count == 3) {
+        if (m_lookahead != 0) {
+            if (m_bit_count == 4) {
+                prefetch_next_byte(static_cast<std::uint8_t>(m_lookahead));
+            } else if (m_bit_count == 7 && m_match_length == 0) {
+                prefetch_match_history(static_cast<std::uint8_t>(m_lookahead));
+            }
+        } else if (m_bit_count == 3) {
             // Start loading the table lines the coming bits need, for every value the bits still
             // unknown could take, or only the next bit's likely value when the prediction is
             // confident (only hints; written here, not in a function of its own, as GCC deletes
@@ -168,21 +205,9 @@ public:
             for (std::uint32_t b = first; b <= last; ++b) {
                 const auto c = static_cast<std::uint8_t>((m_partial & 127U) << 1 | b);
                 if (m_match_length == 0) {
-                    const std::uint32_t candidate =
-                        m_match_index[match_hash(m_last_bytes << 8 | c) & m_match_mask];
-                    detail::cm::prefetch(&m_history[(candidate - std::size_t{1}) & m_history_mask]);
+                    prefetch_match_history(c);
                 }
-                std::uint64_t word = m_word;
-                std::uint64_t previous_word = m_previous_word;
-                advance_word(c, word, previous_word);
-                const context_hash_array hashes = context_hashes(m_last_bytes << 8 | c, word, previous_word);
-                for (std::size_t i = 0; i < hashed_contexts; ++i) {
-                    const std::uint64_t nibble = nibble_hash(hashes[i], 1);
-                    m_prepared_nibbles[b][i] = nibble;
-                    detail::cm::prefetch(&m_buckets[bucket_index(hashes[i], nibble)]);
-                }
-                m_prepared_contexts[b] = hashes;
-                m_prepared |= 1U << b;
+                prefetch_next_byte(c);
             }
         }
     }
@@ -221,6 +246,34 @@ private:
         x *= 0xd6e8feb86659fd93ULL;
         x ^= x >> 32;
         return x;
+    }
+
+    // Computes the context hashes of the byte after the current one, were the current one c, and
+    // starts loading its first nibble's buckets (kept for byte_contexts and nibble_contexts).
+    void prefetch_next_byte(std::uint8_t c) noexcept {
+        std::uint64_t word = m_word;
+        std::uint64_t previous_word = m_previous_word;
+        advance_word(c, word, previous_word);
+        const context_hash_array hashes = context_hashes(m_last_bytes << 8 | c, word, previous_word);
+        const std::size_t b = c & 1U;
+        for (std::size_t i = 0; i < hashed_contexts; ++i) {
+            const std::uint64_t nibble = nibble_hash(hashes[i], 1);
+            m_prepared_nibbles[b][i] = nibble;
+            detail::cm::prefetch(&m_buckets[bucket_index(hashes[i], nibble)]);
+        }
+        m_prepared_contexts[b] = hashes;
+        m_prepared |= 1U << b;
+        if (m_lookahead != 0) { // the match index entry end_byte will look up after c
+            detail::cm::prefetch(&m_match_index[match_hash(m_last_bytes << 8 | c) & m_match_mask]);
+        }
+    }
+
+    // With no match to follow, starts loading the history where a match found through the
+    // index after the current byte c would be checked. Always inlined: GCC deletes calls of a
+    // function whose only effect is a prefetch.
+    CODELENGTH_CM_ALWAYS_INLINE void prefetch_match_history(std::uint8_t c) noexcept {
+        const std::uint32_t candidate = m_match_index[match_hash(m_last_bytes << 8 | c) & m_match_mask];
+        detail::cm::prefetch(&m_history[(candidate - std::size_t{1}) & m_history_mask]);
     }
 
     // Records a finished byte: history, word hashes, match model.
@@ -435,6 +488,7 @@ private:
     std::array<context_hash_array, 2> m_prepared_contexts{};
     std::array<context_hash_array, 2> m_prepared_nibbles{};
     std::array<slot*, hashed_contexts> m_slots{};
+    std::uint32_t m_lookahead = 0; // 256 | the byte prefetch_byte named, while its bits agree; else 0
     std::array<std::uint8_t*, state_contexts> m_states{};
 
     // Invariant: m_partial = 1 followed by the m_bit_count bits seen of the current byte.
