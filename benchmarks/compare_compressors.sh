@@ -3,7 +3,7 @@
 # by side in one run: bits/byte and MB/s of the default context-mixing model (and PPM), of
 # `xz -9` and `zstd -19` (the command-line tools, timed), with gzip -9 and brotli -q 11 sizes
 # from `codelength measure`.
-#   benchmarks/compare_compressors.sh [path/to/codelength]     (default build/release/examples/codelength)
+#   benchmarks/compare_compressors.sh [path/to/codelength]     (default build/release/tools/codelength/codelength)
 # Corpora, built from Debian files in build/compare/ (vim-runtime, xz-utils and zstd are
 # installed if missing):
 #   english.txt  the Vim user manual (usr_*.txt), seven chapters of the Vim reference and nine of
@@ -12,7 +12,7 @@
 #   random.bin   1 MB from /dev/urandom: incompressible input
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cli="${1:-$root/build/release/examples/codelength}"
+cli="${1:-$root/build/release/tools/codelength/codelength}"
 work="$root/build/compare"
 mkdir -p "$work"
 

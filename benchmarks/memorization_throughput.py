@@ -1,7 +1,7 @@
 """Throughput of `codelength memorization` on a 1 GiB float32 logits file: tokens/s and GB/s
 of logits, next to `codelength score` on the same file (the row kernel alone), one thread.
 
-    /usr/bin/python3 benchmarks/memorization_throughput.py build/release/examples/codelength [WORKDIR]
+    /usr/bin/python3 benchmarks/memorization_throughput.py build/release/tools/codelength/codelength [WORKDIR]
 
 The text is random printable bytes (each token 1-6 bytes) split into 512-token documents;
 the figures are medians of 3 runs of each command; the file stays in the page cache."""

@@ -6,7 +6,7 @@ than generic compressors do, and than held-out ones. `codelength membership` the
 well each score tells seen from held-out paragraphs (AUROC, TPR at low FPR, thresholds), and
 `codelength report` writes WORKDIR/report.html with heat maps, ROC curves and histograms.
 
-    /usr/bin/python3 examples/python/memorization_demo.py build/release/examples/codelength [WORKDIR]
+    /usr/bin/python3 examples/python/memorization_demo.py build/release/tools/codelength/codelength [WORKDIR]
 
 Needs Debian's python3-torch and python3-numpy (installed with apt-get if missing; root or
 sudo). Trains for a few minutes on two cores; seeded, so the numbers repeat on a machine.
