@@ -84,6 +84,22 @@ struct tiny_binary_model {
     }
 };
 
+// tiny_binary_model with the optional prefetch_byte hint: records, at each hint, the byte and
+// how many bits the model had learned by then.
+struct hinted_binary_model : tiny_binary_model {
+    std::vector<std::uint8_t> hinted;
+    std::vector<std::size_t> bits_seen_at_hint;
+    std::size_t bits_seen = 0;
+    void prefetch_byte(std::uint8_t byte) {
+        hinted.push_back(byte);
+        bits_seen_at_hint.push_back(bits_seen);
+    }
+    void update(int bit) {
+        tiny_binary_model::update(bit);
+        ++bits_seen;
+    }
+};
+
 void check_round_trip(const bytes& input, const codelength::compression_options& options) {
     const auto packed = codelength::compress_bytes(input, options);
     REQUIRE(packed.header_bytes == codelength::byte_codec_header_bytes);
@@ -171,6 +187,27 @@ TEST_CASE("byte coding loops drive a binary model; prequential bits match", "[by
     tiny_binary_model scored;
     CHECK(codelength::prequential_code_length_bits(scored, text) == Catch::Approx(ideal).epsilon(1e-12));
     CHECK(8.0 * static_cast<double>(payload.size()) <= ideal + 16.0);
+
+    // Loops that know each byte pass it to a model that takes the hint, before the byte's bits;
+    // the decoder cannot, and the bits are the same.
+    std::vector<std::size_t> byte_starts;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        byte_starts.push_back(8 * i);
+    }
+    hinted_binary_model hinted_encoder;
+    bytes hinted_payload;
+    CHECK(codelength::encode_bytes_binary(hinted_encoder, text, hinted_payload) == ideal);
+    CHECK(hinted_payload == payload);
+    CHECK(hinted_encoder.hinted == text);
+    CHECK(hinted_encoder.bits_seen_at_hint == byte_starts);
+    hinted_binary_model hinted_scored;
+    CHECK(codelength::prequential_code_length_bits(hinted_scored, text) ==
+          Catch::Approx(ideal).epsilon(1e-12));
+    CHECK(hinted_scored.hinted == text);
+    CHECK(hinted_scored.bits_seen_at_hint == byte_starts);
+    hinted_binary_model hinted_decoder;
+    CHECK(codelength::decode_bytes_binary(hinted_decoder, payload, text.size()) == text);
+    CHECK(hinted_decoder.hinted.empty());
 
     codelength::order0_model order0;
     bytes payload0;
