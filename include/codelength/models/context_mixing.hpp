@@ -114,7 +114,9 @@ public:
     // and of the next byte's first nibble four bits ahead, for the bits that will come, instead
     // of one bit ahead for both values a bit could take. Predictions are the same with or
     // without it, and with a wrong byte (the hint is dropped at the first bit that differs).
-    // Ignored when called within a byte.
+    // Ignored when called within a byte. While a match is followed, update() gives the model this
+    // hint itself with the byte the match predicts (for a decoder, which cannot know the byte;
+    // an encoder's own hint then replaces it).
     void prefetch_byte(std::uint8_t byte) noexcept {
         if (m_bit_count != 0) {
             return;
