@@ -7,6 +7,8 @@
 # each revision's median seconds and MB/s, and its speed against the first revision. Every
 # revision's compressed file must be byte-identical to the first one's and decompress to the input.
 #   benchmarks/compare_cm_versions.sh b2120c3@znver3 HEAD~1 HEAD        (ROUNDS=7 by default)
+# Each revision is checked out as a git worktree in build/cm-versions/ and built there once; later
+# runs reuse the build (`git worktree prune` after deleting the directory).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
