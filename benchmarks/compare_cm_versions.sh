@@ -18,15 +18,12 @@ rounds="${ROUNDS:-7}"
 [[ $# -gt 0 ]] || set -- HEAD
 mkdir -p "$work"
 
+ensure_packages dict-gcide
 dictionary=/usr/share/dictd/gcide.dict.dz
-if [[ ! -f "$dictionary" ]]; then
-    sudo=(); [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq dict-gcide >/dev/null
-fi
 input="$work/gcide-4MiB.txt"
-{ zcat "$dictionary" || true; } | head -c 4194304 >"$input" # zcat stops at the closed pipe
-[[ "$(stat -c %s "$input")" -eq 4194304 ]] || { echo "$dictionary holds less than 4 MiB of text" >&2; exit 1; }
+input_bytes=$((4 << 20))
+{ zcat "$dictionary" || true; } | head -c "$input_bytes" >"$input" # zcat stops at the closed pipe
+[[ "$(stat -c %s "$input")" -eq "$input_bytes" ]] || { echo "$dictionary holds less than 4 MiB of text" >&2; exit 1; }
 
 programs=()
 for spec in "$@"; do
@@ -38,7 +35,7 @@ for spec in "$@"; do
     if [[ ! -x "$tree/build/tools/codelength/codelength" ]]; then
         rm -rf "$tree"
         git worktree prune
-        git worktree add --detach -f "$tree" "$commit" >/dev/null 2>&1
+        git worktree add --detach -f "$tree" "$commit" >/dev/null
         cmake_generator "$tree/build"
         cmake -S "$tree" -B "$tree/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
             -DCODELENGTH_BUILD_TESTS=OFF -DCODELENGTH_BUILD_EXAMPLES=OFF -DCODELENGTH_INSTALL=OFF \
@@ -70,7 +67,7 @@ for spec in "$@"; do
         { echo "$spec: compressed file differs from $1's" >&2; exit 1; }
 done
 
-python3 - "$times" "$(stat -c %s "$input")" "$rounds" "$(stat -c %s "$first")" <<'PY'
+python3 - "$times" "$input_bytes" "$rounds" "$(stat -c %s "$first")" <<'PY'
 import collections, statistics, sys
 times, size, rounds, coded = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 seconds = collections.defaultdict(lambda: ([], []))

@@ -16,15 +16,8 @@ cli="${1:-$root/build/release/tools/codelength/codelength}"
 work="$root/build/compare"
 mkdir -p "$work"
 
-missing=()
-for package in vim-runtime xz-utils zstd; do
-    dpkg -s "$package" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$package")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-    sudo=(); [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source "$root/scripts/common.sh"
+ensure_packages vim-runtime xz-utils zstd
 
 vim_doc=$(echo /usr/share/vim/vim*/doc)
 cat "$vim_doc"/usr_*.txt "$vim_doc"/{intro,starting,editing,motion,change,windows,undo}.txt \

@@ -1,5 +1,6 @@
 # Sourced by the build scripts: what they share.
 #   ensure_clang                 installs clang 14 and its sanitizer/libFuzzer runtimes if missing
+#   ensure_packages <package>... installs the Debian packages that are not installed
 #   cmake_generator <build dir>  sets the array `generator` (Ninja for a new build dir if present)
 #   configure_sanitized <build dir> <cmake args>...
 #                                configures a clang build with ASan + UBSan (no recovery) and
@@ -19,6 +20,18 @@ ensure_clang() {
     local sudo=()
     [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
+}
+
+ensure_packages() {
+    local missing=() package
+    for package in "$@"; do
+        dpkg -s "$package" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$package")
+    done
+    [[ ${#missing[@]} -gt 0 ]] || return 0
+    local sudo=()
+    [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 without_optional=(-DCODELENGTH_WITH_TORCH=OFF -DCODELENGTH_WITH_SENTENCEPIECE=OFF -DCODELENGTH_WITH_MPI=OFF)

@@ -116,20 +116,14 @@ public:
     // without it, and with a wrong byte (the hint is dropped at the first bit that differs).
     // Ignored when called within a byte. While a match is followed, update() gives the model this
     // hint itself with the byte the match predicts (for a decoder, which cannot know the byte;
-    // an encoder's own hint then replaces it).
+    // an encoder's own hint then confirms or replaces it).
     void prefetch_byte(std::uint8_t byte) noexcept {
-        if (m_bit_count != 0) {
-            return;
+        if (m_bit_count != 0 || m_lookahead == (256U | byte)) {
+            return; // within a byte, or the match's guess was this byte: its lines are on their way
         }
         m_lookahead = 256U | byte;
-        const std::uint32_t high_nibble = 16U | static_cast<std::uint32_t>(byte) >> 4; // m_partial at bit 4
-        const std::uint32_t b = high_nibble & 1U;
-        for (std::size_t i = 0; i < hashed_contexts; ++i) {
-            const std::uint64_t nibble = nibble_hash(m_context_hashes[i], high_nibble);
-            m_prepared_nibbles[b][i] = nibble;
-            detail::cm::prefetch(&m_buckets[bucket_index(m_context_hashes[i], nibble)]);
-        }
-        m_prepared = 1U << b;
+        m_prepared = 0; // what the match's guess prepared, if it guessed another byte
+        prepare_second_nibble(16U | static_cast<std::uint32_t>(byte) >> 4);
     }
 
     // Learns `bit` (0 or 1; any nonzero value counts as 1) and predicts the next one.
@@ -180,19 +174,10 @@ public:
         } else if (m_bit_count == 3) {
             // Start loading the table lines the coming bits need, for every value the bits still
             // unknown could take, or only the next bit's likely value when the prediction is
-            // confident (only hints; written here, not in a function of its own, as GCC deletes
-            // calls of a function whose only effect is a prefetch).
-            // The second nibble's buckets, one bit ahead (their hashes kept for nibble_contexts):
+            // confident. The second nibble's buckets, one bit ahead:
             const auto [first, last] = likely_bits();
             for (std::uint32_t b = first; b <= last; ++b) {
-                const std::uint32_t partial = m_partial << 1 | b;
-                for (std::size_t i = 0; i < hashed_contexts; ++i) {
-                    const std::uint64_t context = m_context_hashes[i];
-                    const std::uint64_t nibble = nibble_hash(context, partial);
-                    m_prepared_nibbles[b][i] = nibble;
-                    detail::cm::prefetch(&m_buckets[bucket_index(context, nibble)]);
-                }
-                m_prepared |= 1U << b;
+                prepare_second_nibble(m_partial << 1 | b);
             }
         } else if (m_bit_count == 6) {
             // The match index entry of this byte, two bits ahead:
@@ -248,6 +233,19 @@ private:
         x *= 0xd6e8feb86659fd93ULL;
         x ^= x >> 32;
         return x;
+    }
+
+    // Computes the hashes of the current byte's second nibble after the first four bits that
+    // `partial` holds (1 and those bits: m_partial when the nibble starts), kept for
+    // nibble_contexts, and starts loading its buckets.
+    void prepare_second_nibble(std::uint32_t partial) noexcept {
+        const std::size_t b = partial & 1U;
+        for (std::size_t i = 0; i < hashed_contexts; ++i) {
+            const std::uint64_t nibble = nibble_hash(m_context_hashes[i], partial);
+            m_prepared_nibbles[b][i] = nibble;
+            detail::cm::prefetch(&m_buckets[bucket_index(m_context_hashes[i], nibble)]);
+        }
+        m_prepared |= 1U << b;
     }
 
     // Computes the context hashes of the byte after the current one, were the current one c, and
